@@ -1,0 +1,320 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// InputFile is one input file as recorded in the manifest.
+type InputFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Manifest records how a run directory was made. It is written as manifest.json.
+type Manifest struct {
+	Version        int            `json:"version"`
+	SieveVersion   string         `json:"sieve_version"`
+	ConfigFile     string         `json:"config_file,omitempty"`
+	ConfigText     string         `json:"config"`          // as given
+	ConfigResolved map[string]any `json:"config_resolved"` // with every default filled in
+	ConfigSHA256   string         `json:"config_sha256"`   // of the resolved config, as canonical JSON
+	Inputs         []InputFile    `json:"inputs"`
+	Outputs        []string       `json:"outputs"` // files relative to the run directory
+	Started        time.Time      `json:"started"`
+	Finished       time.Time      `json:"finished"`
+	Workers        int            `json:"workers"`
+	Read           int64          `json:"read"`
+	Kept           int64          `json:"kept"`
+	Rejected       int64          `json:"rejected"`
+}
+
+// Options wire a run to the readers, writers and stages it uses, so this package depends on
+// none of them.
+type Options struct {
+	Registry *Registry
+	// OpenInputs expands the configured inputs to files and opens them as one source.
+	OpenInputs func(ctx context.Context, ins []Input) (Source, []string, error)
+	// NewRejects creates the rejects sink under dir.
+	NewRejects   func(dir string, r *Rejects) (Sink, error)
+	SieveVersion string
+	ConfigFile   string
+	ConfigText   []byte
+	Logger       *slog.Logger
+	CountWords   func(string) int
+	OnProgress   func(Progress)
+}
+
+// Result is what Execute returns.
+type Result struct {
+	Dir      string
+	Stats    *Stats
+	Manifest *Manifest
+}
+
+// Execute runs a loaded configuration end to end: it builds every stage (failing before any
+// work if one cannot start), opens the inputs, runs, and writes stats.json and manifest.json
+// into the output directory.
+func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
+	started := time.Now().UTC()
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if len(cfg.Inputs) == 0 {
+		return nil, errors.New("no inputs: give inputs in the config or as arguments")
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	dir := cfg.Output.Dir
+	if err := prepareRunDir(dir); err != nil {
+		return nil, err
+	}
+	stages, err := BuildStages(cfg, opt.Registry, workers, logger)
+	if err != nil {
+		return nil, err
+	}
+	closeStages := func() {
+		for _, s := range stages {
+			_ = s.Stage.Close(ctx)
+		}
+	}
+	src, files, err := opt.OpenInputs(ctx, cfg.Inputs)
+	if err != nil {
+		closeStages()
+		return nil, err
+	}
+	defer src.Close()
+
+	// Hash the inputs while the run reads them.
+	type hashed struct {
+		files []InputFile
+		err   error
+	}
+	hashc := make(chan hashed, 1)
+	go func() {
+		out, err := hashFiles(ctx, files)
+		hashc <- hashed{out, err}
+	}()
+
+	wf, ok := LookupWriter(cfg.Output.Format)
+	if !ok {
+		closeStages()
+		return nil, fmt.Errorf("output: unknown format %q", cfg.Output.Format)
+	}
+	out, err := wf(dir, &cfg.Output)
+	if err != nil {
+		closeStages()
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	var rej Sink
+	if cfg.Rejects.Enabled && opt.NewRejects != nil {
+		if rej, err = opt.NewRejects(dir, &cfg.Rejects); err != nil {
+			_ = out.Abort()
+			closeStages()
+			return nil, fmt.Errorf("rejects: %w", err)
+		}
+	}
+	plan := &Plan{
+		Source: src, Stages: stages, Output: out, Rejects: rej,
+		Workers: workers, BatchSize: cfg.BatchSize, CountWords: opt.CountWords,
+		OnProgress: opt.OnProgress,
+	}
+	st, err := Run(ctx, plan)
+	h := <-hashc
+	if err != nil {
+		return &Result{Dir: dir, Stats: st}, err
+	}
+	if h.err != nil {
+		return &Result{Dir: dir, Stats: st}, fmt.Errorf("hash inputs: %w", h.err)
+	}
+	resolved := ResolvedMap(cfg)
+	canon, _ := json.Marshal(resolved)
+	sum := sha256.Sum256(canon)
+	m := &Manifest{
+		Version: 1, SieveVersion: opt.SieveVersion, ConfigFile: opt.ConfigFile,
+		ConfigText: string(opt.ConfigText), ConfigResolved: resolved, ConfigSHA256: hex.EncodeToString(sum[:]),
+		Inputs: h.files, Started: started, Finished: time.Now().UTC(), Workers: workers,
+		Read: st.Read, Kept: st.Kept, Rejected: st.Rejected,
+	}
+	if sf, ok := out.(SinkFiles); ok {
+		m.Outputs = append(m.Outputs, sf.Files()...)
+	}
+	if sf, ok := rej.(SinkFiles); ok && rej != nil {
+		m.Outputs = append(m.Outputs, sf.Files()...)
+	}
+	sort.Strings(m.Outputs)
+	if err := WriteJSONFile(filepath.Join(dir, "stats.json"), st); err != nil {
+		return nil, err
+	}
+	if err := WriteJSONFile(filepath.Join(dir, "manifest.json"), m); err != nil {
+		return nil, err
+	}
+	return &Result{Dir: dir, Stats: st, Manifest: m}, nil
+}
+
+// BuildStages constructs every configured stage. On error the stages built so far are
+// closed and the error names the stage and its config line.
+func BuildStages(cfg *Config, reg *Registry, workers int, logger *slog.Logger) ([]StageInstance, error) {
+	var out []StageInstance
+	for _, sc := range cfg.Stages {
+		spec, ok := reg.Lookup(sc.Kind)
+		if !ok {
+			return nil, fmt.Errorf("stage %s: unknown kind", sc.Kind)
+		}
+		c := sc.Config
+		if c == nil {
+			c = spec.Config()
+		}
+		env := &Env{Name: sc.Name, BaseDir: cfg.BaseDir, Workers: workers, Logger: logger.With("stage", sc.Name)}
+		s, err := spec.New(c, env)
+		if err != nil {
+			for _, b := range out {
+				_ = b.Stage.Close(context.Background())
+			}
+			if sc.Line > 0 {
+				return nil, fmt.Errorf("stage %s (line %d): %w", sc.Name, sc.Line, err)
+			}
+			return nil, fmt.Errorf("stage %s: %w", sc.Name, err)
+		}
+		out = append(out, StageInstance{Name: sc.Name, Kind: sc.Kind, Mode: spec.Mode, Stage: s})
+	}
+	return out, nil
+}
+
+// runFiles are the names a run directory may hold at its top level.
+var runFiles = []string{"data", "stats.json", "manifest.json", "rejects.jsonl", "rejects.jsonl.zst", "rejects.parquet", "README.md", "report.html", "audit"}
+
+// prepareRunDir creates dir, or clears the outputs of an earlier run in it. It refuses a
+// non-empty directory that is not a sieve run directory, so a typo cannot delete data.
+func prepareRunDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return fmt.Errorf("output dir: %w", err)
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		return fmt.Errorf("output dir %s is not empty and holds no manifest.json from an earlier sieve run; choose another directory or empty it", dir)
+	}
+	for _, name := range runFiles {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("output dir: clear earlier run: %w", err)
+		}
+	}
+	return nil
+}
+
+func hashFiles(ctx context.Context, files []string) ([]InputFile, error) {
+	out := make([]InputFile, 0, len(files))
+	buf := make([]byte, 1<<20)
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		n, err := io.CopyBuffer(h, fh, buf)
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, InputFile{Path: f, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+	}
+	return out, nil
+}
+
+// WriteJSONFile writes v as indented JSON under a temporary name, syncs and renames it.
+func WriteJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	data = append(data, '\n')
+	return WriteFileAtomic(path, data)
+}
+
+// WriteFileAtomic writes data to path through a synced temporary file and a rename, so the
+// file is either absent, old, or complete.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(name)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return nil
+}
+
+// ResolvedMap returns the configuration with every default filled in, as plain maps and
+// lists (stage configs by their yaml tags), for the manifest and `sieve config`.
+func ResolvedMap(cfg *Config) map[string]any {
+	stages := make([]any, 0, len(cfg.Stages))
+	for _, s := range cfg.Stages {
+		stages = append(stages, map[string]any{s.Kind: toPlain(s.Config)})
+	}
+	inputs := make([]any, 0, len(cfg.Inputs))
+	for i := range cfg.Inputs {
+		inputs = append(inputs, toPlain(&cfg.Inputs[i]))
+	}
+	return map[string]any{
+		"inputs":     inputs,
+		"stages":     stages,
+		"output":     toPlain(&cfg.Output),
+		"rejects":    toPlain(&cfg.Rejects),
+		"workers":    cfg.Workers,
+		"batch_size": cfg.BatchSize,
+	}
+}
+
+// toPlain converts a struct to maps through its yaml tags.
+func toPlain(v any) any {
+	if v == nil {
+		return map[string]any{}
+	}
+	data, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	var out any
+	if err := yaml.Unmarshal(data, &out); err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	if out == nil {
+		return map[string]any{}
+	}
+	return out
+}
