@@ -169,6 +169,7 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 		}
 		seg := steps[i:j]
 		out := make(chan *batch, chanCap)
+		src := cur
 		if seg[0].Mode == Parallel && workers > 1 {
 			unordered := make(chan *batch, chanCap)
 			var wg sync.WaitGroup
@@ -176,13 +177,12 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 				wg.Add(1)
 				g.Go(func() error {
 					defer wg.Done()
-					return processSegment(gctx, seg, cur, unordered)
+					return processSegment(gctx, seg, src, unordered)
 				})
 			}
 			g.Go(func() error { wg.Wait(); close(unordered); return nil })
 			g.Go(func() error { return reorder(gctx, unordered, out) })
 		} else {
-			src := cur
 			g.Go(func() error { defer close(out); return processSegment(gctx, seg, src, out) })
 		}
 		cur = out
