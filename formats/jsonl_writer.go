@@ -52,8 +52,9 @@ func NewJSONLWriter(w io.Writer, shape Shape, compression string) (*JSONLWriter,
 	jw := &JSONLWriter{shape: shape, bw: bufio.NewWriterSize(w, 256<<10)}
 	jw.out = jw.bw
 	if compression != "none" {
-		// One encoder goroutine: the stream is then a pure function of its input.
-		zw, err := zstd.NewWriter(jw.bw, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+		// One encoder goroutine: the stream is then a pure function of its input. Zero
+		// frames: an empty output is still a valid zstd stream for every decompressor.
+		zw, err := zstd.NewWriter(jw.bw, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithZeroFrames(true))
 		if err != nil {
 			return nil, fmt.Errorf("jsonl: zstd: %w", err)
 		}

@@ -315,3 +315,22 @@ func BenchmarkJSONLWriter(b *testing.B) {
 		})
 	}
 }
+
+func TestJSONLWriterEmptyOutput(t *testing.T) {
+	if got := writeJSONL(t, TextShape(), "none", nil); len(got) != 0 {
+		t.Errorf("uncompressed, no documents: %d bytes", len(got))
+	}
+	// a complete zstd frame, so that every decompressor accepts the file
+	got := writeJSONL(t, TextShape(), "zstd", nil)
+	if !bytes.HasPrefix(got, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		t.Fatalf("zstd, no documents: %x, want a zstd frame", got)
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if plain, err := io.ReadAll(zr); err != nil || len(plain) != 0 {
+		t.Errorf("decompressed %q, %v", plain, err)
+	}
+}
