@@ -20,9 +20,18 @@ import (
 
 // InputFile is one input file as recorded in the manifest.
 type InputFile struct {
-	Path   string `json:"path"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+	Path        string `json:"path"`
+	Format      string `json:"format"`
+	Compression string `json:"compression"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"` // of the bytes on disk
+	Records     int64  `json:"records"`
+}
+
+// InputRecorder is implemented by sources that can list the files they read, with their
+// checksums, once reading is done.
+type InputRecorder interface {
+	InputFiles() []InputFile
 }
 
 // Manifest records how a run directory was made. It is written as manifest.json.
@@ -47,8 +56,10 @@ type Manifest struct {
 // none of them.
 type Options struct {
 	Registry *Registry
-	// OpenInputs expands the configured inputs to files and opens them as one source.
-	OpenInputs func(ctx context.Context, ins []Input) (Source, []string, error)
+	// OpenInputs expands the configured inputs to files and opens them as one source. It
+	// fails before any work when a path is missing. When the source implements InputRecorder,
+	// its files are listed in the manifest.
+	OpenInputs func(ctx context.Context, ins []Input) (Source, error)
 	// NewRejects creates the rejects sink under dir.
 	NewRejects   func(dir string, r *Rejects) (Sink, error)
 	SieveVersion string
@@ -83,6 +94,11 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 		workers = runtime.NumCPU()
 	}
 	dir := cfg.Output.Dir
+	src, err := opt.OpenInputs(ctx, cfg.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
 	if err := prepareRunDir(dir); err != nil {
 		return nil, err
 	}
@@ -95,23 +111,6 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 			_ = s.Stage.Close(ctx)
 		}
 	}
-	src, files, err := opt.OpenInputs(ctx, cfg.Inputs)
-	if err != nil {
-		closeStages()
-		return nil, err
-	}
-	defer src.Close()
-
-	// Hash the inputs while the run reads them.
-	type hashed struct {
-		files []InputFile
-		err   error
-	}
-	hashc := make(chan hashed, 1)
-	go func() {
-		out, err := hashFiles(ctx, files)
-		hashc <- hashed{out, err}
-	}()
 
 	wf, ok := LookupWriter(cfg.Output.Format)
 	if !ok {
@@ -137,12 +136,12 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 		OnProgress: opt.OnProgress,
 	}
 	st, err := Run(ctx, plan)
-	h := <-hashc
 	if err != nil {
 		return &Result{Dir: dir, Stats: st}, err
 	}
-	if h.err != nil {
-		return &Result{Dir: dir, Stats: st}, fmt.Errorf("hash inputs: %w", h.err)
+	var inputs []InputFile
+	if rec, ok := src.(InputRecorder); ok {
+		inputs = rec.InputFiles()
 	}
 	resolved := ResolvedMap(cfg)
 	canon, _ := json.Marshal(resolved)
@@ -150,7 +149,7 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	m := &Manifest{
 		Version: 1, SieveVersion: opt.SieveVersion, ConfigFile: opt.ConfigFile,
 		ConfigText: string(opt.ConfigText), ConfigResolved: resolved, ConfigSHA256: hex.EncodeToString(sum[:]),
-		Inputs: h.files, Started: started, Finished: time.Now().UTC(), Workers: workers,
+		Inputs: inputs, Started: started, Finished: time.Now().UTC(), Workers: workers,
 		Read: st.Read, Kept: st.Kept, Rejected: st.Rejected,
 	}
 	if sf, ok := out.(SinkFiles); ok {
@@ -223,28 +222,6 @@ func prepareRunDir(dir string) error {
 		}
 	}
 	return nil
-}
-
-func hashFiles(ctx context.Context, files []string) ([]InputFile, error) {
-	out := make([]InputFile, 0, len(files))
-	buf := make([]byte, 1<<20)
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		fh, err := os.Open(f)
-		if err != nil {
-			return nil, err
-		}
-		h := sha256.New()
-		n, err := io.CopyBuffer(h, fh, buf)
-		fh.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		out = append(out, InputFile{Path: f, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
-	}
-	return out, nil
 }
 
 // WriteJSONFile writes v as indented JSON under a temporary name, syncs and renames it.
