@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
@@ -196,5 +197,53 @@ func TestDefaultPipelineLoads(t *testing.T) {
 	os.WriteFile(p, []byte(out), 0o644)
 	if code, _, stderr := sieve(t, "lint", p); code != 0 {
 		t.Fatalf("default pipeline does not lint: %s", stderr)
+	}
+}
+
+// TestInterruptLeavesNothing cancels a run part-way (as Ctrl-C does through
+// signal.NotifyContext) and checks that no output file, final or temporary, remains.
+func TestInterruptLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "big.jsonl")
+	var b strings.Builder
+	for i := 0; i < 200000; i++ {
+		fmt.Fprintf(&b, `{"id":"d%d","text":"document number %d with a few words in it"}`+"\n", i, i)
+	}
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- runMain(ctx, []string{"sieve", "run", "-o", out, "--quiet", "--workers", "2", in}, &stdout, &stderr)
+	}()
+	// Cancel once the run has started writing.
+	for i := 0; i < 2000; i++ {
+		if ents, _ := os.ReadDir(filepath.Join(out, "data")); len(ents) > 0 {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Skipf("run finished (exit %d) before it could be interrupted", code)
+		default:
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	code := <-done
+	if code != 1 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	var left []string
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("files left after interrupt: %v", left)
 	}
 }
