@@ -144,7 +144,7 @@ var cliModels = []cliModel{
 	{name: "ns", train: "lang", args: []string{"-loss", "ns", "-neg", "3", "-dim", "16", "-minn", "2", "-maxn", "4", "-bucket", "50000"}},
 	{name: "softmax-w2-q", train: "lang",
 		args:     []string{"-loss", "softmax", "-dim", "16", "-minn", "2", "-maxn", "4", "-wordNgrams", "2", "-bucket", "4000"},
-		quantize: []string{"-dsub", "4"}},
+		quantize: []string{"-dsub", "2"}},
 	{name: "hs-w2-qnorm", train: "lang",
 		args:     []string{"-loss", "hs", "-dim", "16", "-minn", "2", "-maxn", "4", "-wordNgrams", "2", "-bucket", "4000"},
 		quantize: []string{"-dsub", "3", "-qnorm"}},

@@ -18,7 +18,7 @@ type decoder struct {
 	r    *bufio.Reader
 	off  int64
 	size int64 // total input size, or -1 when unknown
-	buf  [64 << 10]byte
+	buf  [16 << 10]byte
 }
 
 // chunkElems bounds the first allocation for an array whose length comes from the file when
@@ -26,7 +26,7 @@ type decoder struct {
 const chunkElems = 1 << 20
 
 func newDecoder(r io.Reader, size int64) *decoder {
-	return &decoder{r: bufio.NewReaderSize(r, 1<<16), size: size}
+	return &decoder{r: bufio.NewReaderSize(r, 16<<10), size: size}
 }
 
 // errorf returns a FormatError at the current offset.
