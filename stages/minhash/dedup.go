@@ -322,3 +322,6 @@ func (d *Deduper) Close() error {
 	}
 	return err
 }
+
+// Root returns the first document of the cluster of an added document.
+func (d *Deduper) Root(doc uint32) uint32 { return d.find(doc) }
