@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -48,21 +47,21 @@ func ParquetCodec(name string) (compress.Compression, error) {
 }
 
 // ParquetWriter writes documents of one Shape to a Parquet file through pqarrow. Rows are
-// appended to Arrow builders that are reused from one row group to the next; a row group
-// is encoded and written out as soon as it is full, so at most one row group is held in
-// memory. Statistics are written for every column (those of long text values are dropped
+// appended to column buffers that keep their memory from one row group to the next and
+// are handed to pqarrow as Arrow arrays without a copy; a row group is encoded and written
+// out as soon as it is full, so at most one row group is held in memory (see Retained). Statistics are written for every column (those of long text values are dropped
 // by the 4 KiB statistics limit), and the shape's dictionary columns (lang, script, ...)
 // are dictionary-encoded, the others PLAIN. Output depends only on the documents and the
 // options. A ParquetWriter is not safe for concurrent use.
 type ParquetWriter struct {
+	shape    Shape
 	bw       *bufio.Writer
 	fw       *pqarrow.FileWriter
-	bld      *array.RecordBuilder
+	cols     *columns
 	rows     rowAppender
 	maxRows  int
 	maxBytes int
-	n        int   // rows buffered in bld
-	buffered int   // string bytes buffered in bld
+	buffered int   // string bytes buffered in cols
 	written  int64 // rows handed to fw
 	err      error // first encoding or I/O error; sticky
 	closed   bool
@@ -105,12 +104,13 @@ func NewParquetWriter(w io.Writer, shape Shape, opts ParquetOptions) (*ParquetWr
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	bld := array.NewRecordBuilder(mem, shape.schema)
+	cols := newColumns(shape.schema)
 	return &ParquetWriter{
+		shape:    shape,
 		bw:       bw,
 		fw:       fw,
-		bld:      bld,
-		rows:     shape.newRows(bld),
+		cols:     cols,
+		rows:     shape.newRows(cols),
 		maxRows:  opts.RowGroupSize,
 		maxBytes: opts.RowGroupBytes,
 	}, nil
@@ -130,9 +130,9 @@ func (w *ParquetWriter) Write(doc *pipeline.Document) error {
 	if err != nil {
 		return err
 	}
-	w.n++
+	w.cols.n++
 	w.buffered += n
-	if w.n >= w.maxRows || w.buffered >= w.maxBytes {
+	if w.cols.n >= w.maxRows || w.buffered >= w.maxBytes {
 		return w.Flush()
 	}
 	return nil
@@ -143,17 +143,42 @@ func (w *ParquetWriter) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.n == 0 {
+	if w.cols.n == 0 {
 		return nil
 	}
-	rec := w.bld.NewRecordBatch()
-	defer rec.Release()
-	w.n, w.buffered = 0, 0
-	if err := w.fw.Write(rec); err != nil {
+	rec := w.cols.record()
+	err := w.fw.Write(rec)
+	rec.Release()
+	if err != nil {
+		// pqarrow may still hold the arrays: the columns are never touched again.
 		w.err = fmt.Errorf("parquet: %w", err)
 		return w.err
 	}
-	w.written += rec.NumRows()
+	w.written += int64(w.cols.n)
+	w.cols.reset()
+	w.buffered = 0
+	return nil
+}
+
+// Retained returns the bytes the column buffers hold, used or not: at most about twice
+// the largest row group written so far.
+func (w *ParquetWriter) Retained() int {
+	if w.cols == nil {
+		return 0
+	}
+	return w.cols.capBytes()
+}
+
+// FlushAndRelease writes the buffered rows as one row group, like Flush, and lets the
+// column buffers go, so an idle writer holds no row-group memory.
+func (w *ParquetWriter) FlushAndRelease() error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if !w.closed {
+		w.cols = newColumns(w.cols.schema)
+		w.rows = w.shape.newRows(w.cols)
+	}
 	return nil
 }
 
@@ -161,7 +186,7 @@ func (w *ParquetWriter) Flush() error {
 func (w *ParquetWriter) Buffered() int { return w.buffered }
 
 // Rows returns the number of documents written, buffered ones included.
-func (w *ParquetWriter) Rows() int64 { return w.written + int64(w.n) }
+func (w *ParquetWriter) Rows() int64 { return w.written + int64(w.cols.n) }
 
 // Close writes the last row group and the footer and flushes to the underlying writer.
 // It releases every Arrow buffer, also after an error. Calling Close again is a no-op
@@ -175,7 +200,6 @@ func (w *ParquetWriter) Close() error {
 	}
 	err := w.Flush()
 	w.closed = true
-	w.bld.Release()
 	if cerr := w.fw.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("parquet: %w", cerr)
 	}
@@ -199,8 +223,7 @@ func (w *ParquetWriter) Discard() {
 		return
 	}
 	w.closed = true
-	w.n, w.buffered = 0, 0
-	w.bld.Release()
+	w.buffered = 0
 	w.bw.Reset(io.Discard) // nothing more reaches the file
 	_ = w.fw.Close()       // releases the encoder's buffers; the footer goes nowhere
 	if w.err == nil {

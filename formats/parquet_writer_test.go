@@ -424,6 +424,53 @@ func TestParquetWriterDiscardReleasesMemory(t *testing.T) {
 	w.Discard()
 }
 
+func TestParquetWriterFlushAndRelease(t *testing.T) {
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer alloc.AssertSize(t, 0)
+	docs := testDocs(900)
+	var buf bytes.Buffer
+	w, err := NewParquetWriter(&buf, TextShape(), ParquetOptions{RowGroupSize: 400, Allocator: alloc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range docs {
+		if err := w.Write(&docs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if i == 99 || i == 500 {
+			if w.Retained() < w.Buffered() || w.Buffered() == 0 {
+				t.Fatalf("after %d rows: retained %d, buffered %d", i+1, w.Retained(), w.Buffered())
+			}
+			if err := w.FlushAndRelease(); err != nil {
+				t.Fatal(err)
+			}
+			if w.Retained() > 64 || w.Buffered() != 0 {
+				t.Errorf("after FlushAndRelease: retained %d, buffered %d", w.Retained(), w.Buffered())
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	var sizes []int64
+	for _, rg := range openParquetGo(t, data).Metadata().RowGroups {
+		sizes = append(sizes, rg.NumRows)
+	}
+	if want := []int64{100, 400, 1, 399}; !slices.Equal(sizes, want) {
+		t.Errorf("row groups %v, want %v", sizes, want)
+	}
+	rows, err := pq.Read[textRow](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range docs {
+		if want := wantTextRow(t, &docs[i]); rows[i] != want {
+			t.Fatalf("row %d = %+v, want %+v", i, rows[i], want)
+		}
+	}
+}
+
 func BenchmarkParquetWriter(b *testing.B) {
 	docs, total := benchDocs(1024)
 	for _, compression := range []string{"zstd", "snappy", "none"} {

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sieve-data/sieve/pipeline"
 )
@@ -88,8 +88,8 @@ type Shape struct {
 	name        string
 	schema      *arrow.Schema
 	dictColumns []string
-	// newRows returns an appender that fills the builders of b (built from schema).
-	newRows func(b *array.RecordBuilder) rowAppender
+	// newRows returns an appender that fills cols (made from schema).
+	newRows func(cols *columns) rowAppender
 	// appendJSON appends one JSON object (without newline) for doc to e.buf.
 	appendJSON func(e *jsonEncoder, doc *pipeline.Document) error
 }
@@ -100,11 +100,15 @@ func (s Shape) Name() string { return s.name }
 // Schema returns the shape's Arrow schema.
 func (s Shape) Schema() *arrow.Schema { return s.schema }
 
-// rowAppender appends one document as one row to the builders it was made for. It returns
-// the number of payload bytes appended (used to bound a row group's memory).
+// rowAppender appends one document as one row to the columns it was made for, or nothing
+// when it returns an error. It returns the number of string bytes appended.
 type rowAppender interface {
 	appendRow(doc *pipeline.Document) (int, error)
 }
+
+// maxRowBytes bounds the string bytes of one row, so that the int32 offsets of a row group
+// (at most RowGroupBytes plus one row) cannot overflow.
+const maxRowBytes = 1 << 30
 
 // TextShape is the layout of kept documents; see TextSchema for its columns.
 func TextShape() Shape {
@@ -129,20 +133,20 @@ func RejectShape() Shape {
 }
 
 type textRows struct {
-	id, text, lang, script, source, metadata *array.StringBuilder
-	score                                    *array.Float64Builder
+	id, text, lang, script, source, metadata *stringColumn
+	score                                    *float64Column
 	enc                                      jsonEncoder // for metadata; its buffer is reused
 }
 
-func newTextRows(b *array.RecordBuilder) rowAppender {
+func newTextRows(c *columns) rowAppender {
 	return &textRows{
-		id:       b.Field(0).(*array.StringBuilder),
-		text:     b.Field(1).(*array.StringBuilder),
-		lang:     b.Field(2).(*array.StringBuilder),
-		script:   b.Field(3).(*array.StringBuilder),
-		score:    b.Field(4).(*array.Float64Builder),
-		source:   b.Field(5).(*array.StringBuilder),
-		metadata: b.Field(6).(*array.StringBuilder),
+		id:       c.str(0),
+		text:     c.str(1),
+		lang:     c.str(2),
+		script:   c.str(3),
+		score:    c.f64(4),
+		source:   c.str(5),
+		metadata: c.str(6),
 	}
 }
 
@@ -151,57 +155,189 @@ func (r *textRows) appendRow(doc *pipeline.Document) (int, error) {
 	if err := r.enc.appendMeta(doc.Meta); err != nil {
 		return 0, fmt.Errorf("document %q: metadata: %w", doc.ID, err)
 	}
-	n := appendString(r.id, doc.ID)
-	n += appendString(r.text, doc.Text)
-	n += appendString(r.lang, DatasetLang(doc))
-	n += appendString(r.script, doc.Script)
-	r.score.Append(doc.LangScore)
-	n += appendString(r.source, doc.Origin.File)
-	r.metadata.BinaryBuilder.Append(r.enc.buf) // already valid UTF-8: the encoder replaces bad bytes
-	return n + len(r.enc.buf) + 8, nil
+	lang := DatasetLang(doc)
+	if n := len(doc.ID) + len(doc.Text) + len(lang) + len(doc.Script) + len(doc.Origin.File) + len(r.enc.buf); n > maxRowBytes {
+		return 0, fmt.Errorf("document %q: %d bytes of strings, more than one Parquet row holds (%d)", doc.ID, n, maxRowBytes)
+	}
+	n := r.id.append(doc.ID)
+	n += r.text.append(doc.Text)
+	n += r.lang.append(lang)
+	n += r.script.append(doc.Script)
+	r.score.append(doc.LangScore)
+	n += r.source.append(doc.Origin.File)
+	n += r.metadata.appendBytes(r.enc.buf) // valid UTF-8: the encoder replaces bad bytes
+	return n, nil
 }
 
 type rejectRows struct {
-	id, stage, reason, detail, file, lang, text *array.StringBuilder
-	line, offset                                *array.Int64Builder
+	id, stage, reason, detail, file, lang, text *stringColumn
+	line, offset                                *int64Column
 }
 
-func newRejectRows(b *array.RecordBuilder) rowAppender {
+func newRejectRows(c *columns) rowAppender {
 	return &rejectRows{
-		id:     b.Field(0).(*array.StringBuilder),
-		stage:  b.Field(1).(*array.StringBuilder),
-		reason: b.Field(2).(*array.StringBuilder),
-		detail: b.Field(3).(*array.StringBuilder),
-		file:   b.Field(4).(*array.StringBuilder),
-		line:   b.Field(5).(*array.Int64Builder),
-		offset: b.Field(6).(*array.Int64Builder),
-		lang:   b.Field(7).(*array.StringBuilder),
-		text:   b.Field(8).(*array.StringBuilder),
+		id:     c.str(0),
+		stage:  c.str(1),
+		reason: c.str(2),
+		detail: c.str(3),
+		file:   c.str(4),
+		line:   c.i64(5),
+		offset: c.i64(6),
+		lang:   c.str(7),
+		text:   c.str(8),
 	}
 }
 
 func (r *rejectRows) appendRow(doc *pipeline.Document) (int, error) {
-	n := appendString(r.id, doc.ID)
-	n += appendString(r.stage, doc.Rejected.Stage)
-	n += appendString(r.reason, doc.Rejected.Reason)
-	n += appendString(r.detail, doc.Rejected.Detail)
-	n += appendString(r.file, doc.Origin.File)
-	r.line.Append(doc.Origin.Line)
-	r.offset.Append(doc.Origin.Offset)
-	n += appendString(r.lang, doc.Lang)
-	n += appendString(r.text, doc.Text)
-	return n + 16, nil
+	d := &doc.Rejected
+	if n := len(doc.ID) + len(d.Stage) + len(d.Reason) + len(d.Detail) + len(doc.Origin.File) + len(doc.Lang) + len(doc.Text); n > maxRowBytes {
+		return 0, fmt.Errorf("document %q: %d bytes of strings, more than one Parquet row holds (%d)", doc.ID, n, maxRowBytes)
+	}
+	n := r.id.append(doc.ID)
+	n += r.stage.append(d.Stage)
+	n += r.reason.append(d.Reason)
+	n += r.detail.append(d.Detail)
+	n += r.file.append(doc.Origin.File)
+	r.line.append(doc.Origin.Line)
+	r.offset.append(doc.Origin.Offset)
+	n += r.lang.append(doc.Lang)
+	n += r.text.append(doc.Text)
+	return n, nil
 }
 
-// appendString appends s to a string column without an intermediate copy, replacing
-// invalid UTF-8 (Parquet STRING columns must hold UTF-8; DuckDB refuses anything else). It
-// returns the number of bytes appended.
-func appendString(b *array.StringBuilder, s string) int {
+// columns holds one row group of a shape in Go slices that keep their capacity from one
+// row group to the next: the reusable builders of ParquetWriter. Arrays handed out by
+// record point into these slices, so the columns may be reset only once the record has
+// been written and released.
+type columns struct {
+	schema *arrow.Schema
+	cols   []column
+	n      int // rows
+}
+
+type column interface {
+	array(n int) arrow.Array
+	reset()
+	capBytes() int // bytes retained
+}
+
+func newColumns(schema *arrow.Schema) *columns {
+	c := &columns{schema: schema}
+	for _, f := range schema.Fields() {
+		switch f.Type.ID() {
+		case arrow.STRING:
+			c.cols = append(c.cols, &stringColumn{offsets: []int32{0}})
+		case arrow.FLOAT64:
+			c.cols = append(c.cols, &float64Column{})
+		case arrow.INT64:
+			c.cols = append(c.cols, &int64Column{})
+		default:
+			panic(fmt.Sprintf("formats: column %s: type %s has no column buffer", f.Name, f.Type))
+		}
+	}
+	return c
+}
+
+func (c *columns) str(i int) *stringColumn  { return c.cols[i].(*stringColumn) }
+func (c *columns) f64(i int) *float64Column { return c.cols[i].(*float64Column) }
+func (c *columns) i64(i int) *int64Column   { return c.cols[i].(*int64Column) }
+
+// record returns the buffered rows as a record batch that shares the columns' memory.
+func (c *columns) record() arrow.RecordBatch {
+	arrs := make([]arrow.Array, len(c.cols))
+	for i, col := range c.cols {
+		arrs[i] = col.array(c.n)
+	}
+	rec := array.NewRecordBatch(c.schema, arrs, int64(c.n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
+}
+
+func (c *columns) reset() {
+	for _, col := range c.cols {
+		col.reset()
+	}
+	c.n = 0
+}
+
+func (c *columns) capBytes() int {
+	n := 0
+	for _, col := range c.cols {
+		n += col.capBytes()
+	}
+	return n
+}
+
+// stringColumn is a UTF-8 column: Arrow's offsets and data buffers.
+type stringColumn struct {
+	offsets []int32 // offsets[0] == 0; one more than rows
+	data    []byte
+}
+
+// append adds s, replacing invalid UTF-8 (Parquet STRING columns must hold UTF-8; DuckDB
+// refuses anything else), and returns the number of bytes added.
+func (c *stringColumn) append(s string) int {
 	s = validUTF8(s)
-	// The builder copies the bytes into its own buffer and never writes through the slice.
-	b.BinaryBuilder.Append(unsafe.Slice(unsafe.StringData(s), len(s)))
+	c.data = append(c.data, s...)
+	c.offsets = append(c.offsets, int32(len(c.data)))
 	return len(s)
 }
+
+// appendBytes adds b, which must be valid UTF-8.
+func (c *stringColumn) appendBytes(b []byte) int {
+	c.data = append(c.data, b...)
+	c.offsets = append(c.offsets, int32(len(c.data)))
+	return len(b)
+}
+
+func (c *stringColumn) array(n int) arrow.Array {
+	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{
+		nil,
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets[:n+1])),
+		memory.NewBufferBytes(c.data),
+	}, nil, 0, 0)
+	defer data.Release()
+	return array.NewStringData(data)
+}
+
+func (c *stringColumn) reset() {
+	c.offsets = c.offsets[:1]
+	c.data = c.data[:0]
+}
+
+func (c *stringColumn) capBytes() int { return 4*cap(c.offsets) + cap(c.data) }
+
+type float64Column struct{ vals []float64 }
+
+func (c *float64Column) append(v float64) { c.vals = append(c.vals, v) }
+
+func (c *float64Column) array(n int) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{
+		nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(c.vals[:n])),
+	}, nil, 0, 0)
+	defer data.Release()
+	return array.NewFloat64Data(data)
+}
+
+func (c *float64Column) reset()        { c.vals = c.vals[:0] }
+func (c *float64Column) capBytes() int { return 8 * cap(c.vals) }
+
+type int64Column struct{ vals []int64 }
+
+func (c *int64Column) append(v int64) { c.vals = append(c.vals, v) }
+
+func (c *int64Column) array(n int) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{
+		nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(c.vals[:n])),
+	}, nil, 0, 0)
+	defer data.Release()
+	return array.NewInt64Data(data)
+}
+
+func (c *int64Column) reset()        { c.vals = c.vals[:0] }
+func (c *int64Column) capBytes() int { return 8 * cap(c.vals) }
 
 // validUTF8 returns s with each byte that is not part of valid UTF-8 replaced by U+FFFD,
 // as encoding/json does, so that Parquet and JSONL output carry the same text.

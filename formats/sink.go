@@ -30,9 +30,10 @@ func init() {
 const (
 	// DefaultSplit is the split every kept document goes to until splits are configurable.
 	DefaultSplit = "train"
-	// sinkBufferBudget bounds the Parquet row-group bytes buffered over all languages of a
-	// DatasetSink: past it, the fullest row group is written out early. One row group per
-	// language would otherwise multiply memory by the number of languages.
+	// sinkBufferBudget bounds the memory that the Parquet writers of all languages of a
+	// DatasetSink retain for their row groups: past it, the writer holding the most writes
+	// its row group out early and lets its buffers go. One row group per language would
+	// otherwise multiply memory by the number of languages.
 	sinkBufferBudget = 128 << 20
 )
 
@@ -70,7 +71,7 @@ type DatasetSink struct {
 	budget int // see sinkBufferBudget
 
 	langs    map[string]*langShards
-	buffered int // Parquet bytes buffered in all open shards
+	retained int // bytes retained by the Parquet writers of all open shards
 
 	state     sinkState
 	created   []string // directories the sink created, in creation order
@@ -169,22 +170,22 @@ func (s *DatasetSink) Write(_ context.Context, doc *pipeline.Document) error {
 	cur := ls.cur
 	before := 0
 	if cur.pw != nil {
-		before = cur.pw.Buffered()
+		before = cur.pw.Retained()
 	}
 	if err := cur.w.Write(doc); err != nil {
 		return fmt.Errorf("output %s: %w", s.shardLabel(ls, len(ls.temps)-1), err)
 	}
 	cur.rows++
 	if cur.pw != nil {
-		s.buffered += cur.pw.Buffered() - before
+		s.retained += cur.pw.Retained() - before
 	}
 	if s.out.MaxShardRows > 0 && cur.rows >= s.out.MaxShardRows {
 		if err := s.closeShard(ls); err != nil {
 			return err
 		}
 	}
-	for s.buffered > s.budget {
-		if err := s.flushFullest(); err != nil {
+	for s.retained > s.budget {
+		if released, err := s.releaseLargest(); err != nil || !released {
 			return err
 		}
 	}
@@ -243,6 +244,9 @@ func (s *DatasetSink) openShard(ls *langShards) error {
 		f.Close()
 		return fmt.Errorf("output %s: %w", s.shardLabel(ls, idx), err)
 	}
+	if sh.pw != nil {
+		s.retained += sh.pw.Retained()
+	}
 	ls.cur = sh
 	return nil
 }
@@ -252,7 +256,7 @@ func (s *DatasetSink) closeShard(ls *langShards) error {
 	sh := ls.cur
 	ls.cur = nil
 	if sh.pw != nil {
-		s.buffered -= sh.pw.Buffered()
+		s.retained -= sh.pw.Retained()
 	}
 	label := s.shardLabel(ls, len(ls.temps)-1)
 	if err := sh.w.Close(); err != nil {
@@ -269,28 +273,32 @@ func (s *DatasetSink) closeShard(ls *langShards) error {
 	return nil
 }
 
-// flushFullest writes out the largest buffered row group (ties: the first language in
-// name order), keeping the output a function of the documents alone.
-func (s *DatasetSink) flushFullest() error {
+// releaseLargest makes the Parquet writer that retains the most memory (ties: the first
+// language in name order) write its row group out and let its buffers go, which keeps the
+// output a function of the documents alone. It reports false when no writer retains
+// enough to be worth it.
+func (s *DatasetSink) releaseLargest() (bool, error) {
 	var best *langShards
 	for _, ls := range s.langs {
 		if ls.cur == nil || ls.cur.pw == nil {
 			continue
 		}
-		if best == nil || ls.cur.pw.Buffered() > best.cur.pw.Buffered() ||
-			ls.cur.pw.Buffered() == best.cur.pw.Buffered() && ls.lang < best.lang {
+		if best == nil || ls.cur.pw.Retained() > best.cur.pw.Retained() ||
+			ls.cur.pw.Retained() == best.cur.pw.Retained() && ls.lang < best.lang {
 			best = ls
 		}
 	}
-	if best == nil || best.cur.pw.Buffered() == 0 {
-		s.buffered = 0 // nothing is buffered: the count drifted; cannot happen
-		return nil
+	if best == nil || best.cur.pw.Retained() <= 4<<10 {
+		return false, nil
 	}
-	s.buffered -= best.cur.pw.Buffered()
-	if err := best.cur.pw.Flush(); err != nil {
-		return fmt.Errorf("output %s: %w", s.shardLabel(best, len(best.temps)-1), err)
+	pw := best.cur.pw
+	s.retained -= pw.Retained()
+	err := pw.FlushAndRelease()
+	s.retained += pw.Retained()
+	if err != nil {
+		return false, fmt.Errorf("output %s: %w", s.shardLabel(best, len(best.temps)-1), err)
 	}
-	return nil
+	return true, nil
 }
 
 // shardLabel names shard idx of ls in messages, relative to the run directory.
@@ -423,7 +431,7 @@ func (s *DatasetSink) Abort() error {
 	for _, p := range s.committed {
 		note(os.Remove(p))
 	}
-	s.buffered = 0
+	s.retained = 0
 	for i := len(s.created) - 1; i >= 0; i-- {
 		_ = os.Remove(s.created[i]) // only succeeds when empty
 	}
