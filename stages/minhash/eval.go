@@ -657,3 +657,108 @@ func EvalLabelledPairs(docs []EvalDoc, pairs []LabelledPair, cfg EvalConfig) ([]
 	}
 	return out, nil
 }
+
+// EvalFiles names the inputs of a full evaluation; empty optional paths are skipped.
+type EvalFiles struct {
+	Data         string // documents to copy with controlled edits (required)
+	Groups       string // documents with a group field, e.g. udhr.jsonl (optional)
+	PairDocs     string // documents of the labelled pairs, e.g. counter_urd_docs.jsonl (optional)
+	LabelledPair string // labelled pairs, e.g. counter_urd_pairs.jsonl (optional)
+}
+
+// EvalReport is everything `sieve eval dedup` prints.
+type EvalReport struct {
+	Config struct {
+		Bands     int     `json:"bands"`
+		Rows      int     `json:"rows"`
+		Seed      uint64  `json:"seed"`
+		Shingle   string  `json:"shingle"`
+		NGram     int     `json:"ngram"`
+		CharNGram int     `json:"char_ngram"`
+		Verify    bool    `json:"verify"`
+		Threshold float64 `json:"threshold"`
+	} `json:"config"`
+	Data      string           `json:"data"`
+	Synthetic *SyntheticResult `json:"synthetic"`
+	Groups    *GroupResult     `json:"groups,omitempty"`
+	GroupFile string           `json:"groups_file,omitempty"`
+	Labelled  []LabelResult    `json:"labelled_pairs,omitempty"`
+	PairsFile string           `json:"labelled_pairs_file,omitempty"`
+}
+
+// RunEval runs the synthetic evaluation on files.Data and, when given, the group and
+// labelled-pair checks.
+func RunEval(files EvalFiles, cfg EvalConfig) (*EvalReport, error) {
+	rep := &EvalReport{Data: files.Data}
+	so := cfg.Shingle.withDefaults()
+	rep.Config.Bands, rep.Config.Rows, rep.Config.Seed = cfg.Params.Bands, cfg.Params.Rows, cfg.Params.Seed
+	rep.Config.Shingle, rep.Config.NGram, rep.Config.CharNGram = so.Mode.String(), so.WordN, so.CharN
+	rep.Config.Verify, rep.Config.Threshold = cfg.Verify, cfg.Threshold
+	docs, err := ReadJSONL[EvalDoc](files.Data)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Synthetic, err = EvalSynthetic(docs, cfg); err != nil {
+		return nil, err
+	}
+	if files.Groups != "" {
+		g, err := ReadJSONL[EvalDoc](files.Groups)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Groups, err = EvalGroups(g, cfg); err != nil {
+			return nil, err
+		}
+		rep.GroupFile = files.Groups
+	}
+	if files.PairDocs != "" && files.LabelledPair != "" {
+		d, err := ReadJSONL[EvalDoc](files.PairDocs)
+		if err != nil {
+			return nil, err
+		}
+		p, err := ReadJSONL[LabelledPair](files.LabelledPair)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Labelled, err = EvalLabelledPairs(d, p, cfg); err != nil {
+			return nil, err
+		}
+		rep.PairsFile = files.LabelledPair
+	}
+	return rep, nil
+}
+
+// WriteText prints the report for people.
+func (r *EvalReport) WriteText(w io.Writer) {
+	c := r.Config
+	fmt.Fprintf(w, "dedup evaluation: %s shingles (ngram %d, char_ngram %d), %d bands x %d rows, seed %d, verify %v, threshold %.2f\n",
+		c.Shingle, c.NGram, c.CharNGram, c.Bands, c.Rows, c.Seed, c.Verify, c.Threshold)
+	s := r.Synthetic
+	fmt.Fprintf(w, "\n%s: %d originals (%d too short, %d already near-duplicates dropped), %d documents with the copies\n",
+		r.Data, s.Originals, s.SkippedShort, s.DroppedPreexisting, s.Docs)
+	fmt.Fprintf(w, "  %-7s %6s %10s %9s %8s\n", "level", "pairs", "mean true J", "flagged", "S-curve")
+	for _, l := range s.Levels {
+		fmt.Fprintf(w, "  %-7.2f %6d %10.3f %9.3f %8.3f\n", l.Target, l.Pairs, l.MeanTrueJ, l.FlaggedRate, l.SCurve)
+	}
+	p := s.VsUnrelated
+	fmt.Fprintf(w, "  true J >= %.2f vs unrelated: precision %.4f recall %.4f F1 %.4f (tp %d, fp %d, fn %d; %d unrelated pairs, %d flagged, %d of them truly similar)\n",
+		c.Threshold, p.Precision, p.Recall, p.F1, p.TP, p.FP, p.FN, s.UnrelatedPairs, s.UnrelatedFlagged, s.FoundPreexisting)
+	p = s.AllLevels
+	fmt.Fprintf(w, "  all levels (copies below %.2f count as negatives): precision %.4f recall %.4f F1 %.4f\n", c.Threshold, p.Precision, p.Recall, p.F1)
+	fmt.Fprintf(w, "  time: signatures %.2fs (%.0f docs per CPU second), index %.2fs, total %.2fs; index %.1f bytes/doc; peak RSS %.1f MiB\n",
+		s.SignatureSeconds, s.DocsPerSecPerCore, s.IndexSeconds, s.TotalSeconds, s.IndexBytesPerDoc, float64(s.PeakRSSBytes)/(1<<20))
+	if g := r.Groups; g != nil {
+		fmt.Fprintf(w, "\n%s: %d documents in %d groups: %d pairs flagged, %d of them translations of each other (must be 0)\n",
+			r.GroupFile, g.Docs, g.Groups, g.FlaggedPairs, g.SameGroupFlagged)
+		for _, e := range g.SameGroupExamples {
+			fmt.Fprintf(w, "  translation pair flagged: %s ~ %s\n", e[0], e[1])
+		}
+	}
+	if len(r.Labelled) > 0 {
+		fmt.Fprintf(w, "\n%s: verdicts by label\n", r.PairsFile)
+		fmt.Fprintf(w, "  %-6s %6s %8s %9s %12s %13s %12s\n", "label", "pairs", "flagged", "rate", "mean true J", "median true J", "mean est. J")
+		for _, l := range r.Labelled {
+			fmt.Fprintf(w, "  %-6s %6d %8d %9.3f %12.3f %13.3f %12.3f\n", l.Label, l.Pairs, l.Flagged, l.FlaggedRate, l.MeanTrueJ, l.MedianTrueJ, l.MeanEstimatedJ)
+		}
+	}
+}
