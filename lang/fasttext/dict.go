@@ -1,6 +1,10 @@
 package fasttext
 
-import "strings"
+import (
+	"fmt"
+	"math"
+	"strings"
+)
 
 // eos is the token fastText appends at the end of every line.
 const eos = "</s>"
@@ -36,11 +40,10 @@ type dictionary struct {
 	nlabels int32
 	ntokens int64
 
-	arena  []byte   // entry strings, back to back
-	offs   []int    // entry i is arena[offs[i]:offs[i+1]]
-	hashes []uint32 // hashString of each entry
+	arena  []byte  // entry strings, back to back
+	ents   []entry // per entry: its string in arena and its n-gram rows in subIDs
 	counts []int64
-	table  []int32 // open addressing on hashes, -1 = empty; len is a power of two
+	table  []slot // open addressing on the entry hashes; len is a power of two
 
 	bucket     int32
 	minn, maxn int32
@@ -51,38 +54,52 @@ type dictionary struct {
 	pruneSize int64
 	prune     map[int32]int32
 
-	// subOffs/subIDs hold the character n-gram rows of every vocabulary word (CSR layout),
-	// precomputed when the model uses them (maxn > 0).
-	subOffs []int
-	subIDs  []int32
+	// subIDs holds the character n-gram rows of every vocabulary word, precomputed when the
+	// model uses them (maxn > 0).
+	subIDs []int32
+}
+
+// entry locates a dictionary entry's string and precomputed n-gram rows. The offsets are
+// 32-bit (the loader checks the sizes), to keep the entries small and cache-friendly.
+type entry struct {
+	off, end       uint32 // arena[off:end]
+	subOff, subEnd uint32 // subIDs[subOff:subEnd]
+}
+
+// slot is a hash-table cell: an entry id (-1 for empty) with the entry's hash, so a probe
+// touches one cache line unless the hashes match.
+type slot struct {
+	hash uint32
+	id   int32
 }
 
 func (d *dictionary) size() int32 { return d.nwords + d.nlabels }
 
-func (d *dictionary) entry(i int32) string {
-	return string(d.arena[d.offs[i]:d.offs[i+1]])
+func (d *dictionary) word(i int32) string {
+	e := d.ents[i]
+	return string(d.arena[e.off:e.end])
 }
 
 // buildTable indexes the entries. As in fastText, when two entries hold the same string the
 // later one wins.
 func (d *dictionary) buildTable() {
-	n := int(d.size())
+	n := len(d.ents)
 	tsize := 1
 	for tsize < 2*n+1 {
 		tsize <<= 1
 	}
-	d.table = make([]int32, tsize)
+	d.table = make([]slot, tsize)
 	for i := range d.table {
-		d.table[i] = -1
+		d.table[i].id = -1
 	}
 	mask := uint32(tsize - 1)
-	for i := 0; i < n; i++ {
-		h := d.hashes[i]
-		w := d.arena[d.offs[i]:d.offs[i+1]]
+	for i := range d.ents {
+		w := d.word(int32(i))
+		h := hashString(w)
 		for p := h & mask; ; p = (p + 1) & mask {
-			id := d.table[p]
-			if id < 0 || (d.hashes[id] == h && string(d.arena[d.offs[id]:d.offs[id+1]]) == string(w)) {
-				d.table[p] = int32(i)
+			s := d.table[p]
+			if s.id < 0 || (s.hash == h && d.word(s.id) == w) {
+				d.table[p] = slot{hash: h, id: int32(i)}
 				break
 			}
 		}
@@ -93,12 +110,14 @@ func (d *dictionary) buildTable() {
 func (d *dictionary) find(tok string, h uint32) int32 {
 	mask := uint32(len(d.table) - 1)
 	for p := h & mask; ; p = (p + 1) & mask {
-		id := d.table[p]
-		if id < 0 {
+		s := d.table[p]
+		if s.id < 0 {
 			return -1
 		}
-		if d.hashes[id] == h && string(d.arena[d.offs[id]:d.offs[id+1]]) == tok {
-			return id
+		if s.hash == h {
+			if e := d.ents[s.id]; string(d.arena[e.off:e.end]) == tok {
+				return s.id
+			}
 		}
 	}
 }
@@ -151,20 +170,24 @@ func (d *dictionary) appendSubwords(dst []int32, w []byte) []int32 {
 }
 
 // initSubwords precomputes the character n-gram rows of every vocabulary word.
-func (d *dictionary) initSubwords() {
+func (d *dictionary) initSubwords() error {
 	if d.maxn <= 0 {
-		return
+		return nil
 	}
-	d.subOffs = make([]int, d.nwords+1)
 	var buf []byte
 	for i := int32(0); i < d.nwords; i++ {
-		w := d.arena[d.offs[i]:d.offs[i+1]]
-		if string(w) != eos {
+		e := &d.ents[i]
+		e.subOff = uint32(len(d.subIDs))
+		if w := d.arena[e.off:e.end]; string(w) != eos {
 			buf = append(append(append(buf[:0], '<'), w...), '>')
 			d.subIDs = d.appendSubwords(d.subIDs, buf)
 		}
-		d.subOffs[i+1] = len(d.subIDs)
+		if len(d.subIDs) > math.MaxUint32 {
+			return fmt.Errorf("the vocabulary has more than %d character n-grams", uint32(math.MaxUint32))
+		}
+		e.subEnd = uint32(len(d.subIDs))
 	}
+	return nil
 }
 
 // appendToken appends the input rows of one token and records its hash for word n-grams,
@@ -180,7 +203,8 @@ func (d *dictionary) appendToken(ids, hashes []int32, tok string, buf []byte) ([
 	if wid >= 0 {
 		ids = append(ids, wid)
 		if d.maxn > 0 {
-			ids = append(ids, d.subIDs[d.subOffs[wid]:d.subOffs[wid+1]]...)
+			e := d.ents[wid]
+			ids = append(ids, d.subIDs[e.subOff:e.subEnd]...)
 		}
 	} else {
 		if strings.HasPrefix(tok, labelPrefix) {

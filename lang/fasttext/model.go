@@ -288,8 +288,7 @@ func (m *Model) decodeDict(d *decoder) error {
 	dict.nwords, dict.nlabels, dict.ntokens, dict.pruneSize = nwords, nlabels, ntokens, pruneSize
 	// Preallocate only what the input can hold; grow past that as entries arrive.
 	hint := int(min(int64(size), chunkElems))
-	dict.offs = make([]int, 1, hint+1)
-	dict.hashes = make([]uint32, 0, hint)
+	dict.ents = make([]entry, 0, hint)
 	dict.counts = make([]int64, 0, hint)
 	for i := int32(0); i < size; i++ {
 		field := "dictionary entry"
@@ -313,9 +312,14 @@ func (m *Model) decodeDict(d *decoder) error {
 			return d.errorf(typAt, fmt.Sprintf("dictionary entry %d", i), ErrCorrupt,
 				"entry type %d, want %d (words first, then labels)", typ, wantType)
 		}
-		start := dict.offs[len(dict.offs)-1]
-		dict.offs = append(dict.offs, len(dict.arena))
-		dict.hashes = append(dict.hashes, hashString(string(dict.arena[start:])))
+		start := uint32(0)
+		if len(dict.ents) > 0 {
+			start = dict.ents[len(dict.ents)-1].end
+		}
+		if len(dict.arena) > math.MaxUint32 {
+			return d.errorf(typAt, fmt.Sprintf("dictionary entry %d", i), ErrUnsupported, "dictionary strings exceed 4 GiB")
+		}
+		dict.ents = append(dict.ents, entry{off: start, end: uint32(len(dict.arena))})
 		dict.counts = append(dict.counts, count)
 	}
 	if pruneSize > 0 {
@@ -342,7 +346,7 @@ func (m *Model) decodeDict(d *decoder) error {
 	dict.buildTable()
 	m.labels = make([]string, nlabels)
 	for i := range m.labels {
-		m.labels[i] = strings.TrimPrefix(dict.entry(nwords+int32(i)), labelPrefix)
+		m.labels[i] = strings.TrimPrefix(dict.word(nwords+int32(i)), labelPrefix)
 	}
 	return nil
 }
@@ -498,7 +502,9 @@ func (m *Model) check(d *decoder) error {
 			return d.errorf(d.off, "label counts", ErrCorrupt, "%v", err)
 		}
 	}
-	dict.initSubwords()
+	if err := dict.initSubwords(); err != nil {
+		return d.errorf(d.off, "dictionary", ErrUnsupported, "%v", err)
+	}
 	m.info.WordNgrams = int(dict.wordNgrams)
 	m.info.Words = int(dict.nwords)
 	m.info.Labels = int(dict.nlabels)
