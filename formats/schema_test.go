@@ -137,6 +137,7 @@ func TestJSONEncoderMatchesEncodingJSON(t *testing.T) {
 		{"float32", map[string]any{"a": float32(0.1), "b": float32(1e-7), "c": float32(3e21)}},
 		{"ints", map[string]any{"a": 1, "b": int64(-9007199254740993), "c": int32(7), "d": uint64(math.MaxUint64), "e": uint(3), "f": uint32(4)}},
 		{"nil containers", map[string]any{"a": []any(nil), "b": map[string]any(nil), "c": []string(nil), "d": []any{}, "e": []string{"x", "<y>"}}},
+		{"near U+2028", map[string]any{"e2": "€ … \u2027\u2028\u2029\u202a ‐ end\u2028", "bad": "\u2028\xe2\x80"}},
 		{"escapes", map[string]any{"<&>": "a\"b\\c\b\f\n\r\t\x01\x1f\u2028\u2029 é 😀 \xff end", "k\xfe": "v"}},
 		{"fallback types", map[string]any{"n": json.Number("12.50"), "r": json.RawMessage(`{ "b" : 1 , "a":[1, 2] }`), "m": map[string]int{"b": 2, "a": 1}, "s": named{"<x>"}, "bytes": []byte("hi")}},
 	}
