@@ -79,6 +79,7 @@ ARGS=(run -c "$TMPCFG" -o "$OUT" --quiet)
 [[ -n ${WORKERS:-} ]] && ARGS+=(--workers "$WORKERS")
 
 echo "bench: $SIEVE_BIN ${ARGS[*]}" >&2
+LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || true)
 START=$EPOCHREALTIME
 RSS_KB=""
 USER_S="" SYS_S=""
@@ -122,15 +123,17 @@ fi
 awk -v size="$SIZE" -v config="$(basename "$CONFIG")" -v corpus="$CORPUS" \
 	-v docs="$DOCS" -v bytes="$BYTES" -v zbytes="$ZBYTES" -v start="$START" -v end="$END" \
 	-v rss="$RSS_KB" -v user="$USER_S" -v sys="$SYS_S" -v read="$READ" -v kept="$KEPT" \
-	-v rejected="$REJECTED" -v workers="${WORKERS:-config}" 'BEGIN {
+	-v rejected="$REJECTED" -v workers="${WORKERS:-config}" -v load="$LOAD" 'BEGIN {
 	wall = end - start
 	printf "sieve bench: size %s, config %s, workers %s\n", size, config, workers
 	printf "  input     %d docs, %.1f MB JSONL (%.1f MB zstd): %s\n", docs, bytes / 1e6, zbytes / 1e6, corpus
 	if (read != "") printf "  result    read %d, kept %d, rejected %d\n", read, kept, rejected
 	if (user != "") printf "  time      %.2f s wall, %.2f s user, %.2f s sys\n", wall, user, sys
 	else printf "  time      %.2f s wall\n", wall
+	if (load != "") printf "  load      %s (1-minute load average at start; docs/s and MB/s are per wall-clock second)\n", load
 	printf "  docs/s    %.0f\n", docs / wall
 	printf "  MB/s      %.1f (uncompressed JSONL; %.1f compressed)\n", bytes / 1e6 / wall, zbytes / 1e6 / wall
+	if (user != "" && user + sys > 0) printf "  per CPU   %.1f MB/s, %.0f docs/s (per second of user+sys time)\n", bytes / 1e6 / (user + sys), docs / (user + sys)
 	if (rss != "") printf "  peak RSS  %.1f MB\n", rss * 1024 / 1e6
 	else printf "  peak RSS  unknown (no /usr/bin/time and no /proc)\n"
 }'
