@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -322,4 +323,51 @@ func FuzzTextReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkTextReader(b *testing.B) {
+	// About 1 KB per line, paragraphs of three lines.
+	var content bytes.Buffer
+	words := strings.Fields("Ẹ káàárọ̀ Habari ya asubuhi Bore da Kaixo mundua Góðan daginn Sawubona Magandang umaga " +
+		"ọjọ́ ilé ẹ̀kọ́ shule kitabu llyfr liburua bók incwadi aklat")
+	var lines int
+	for content.Len() < 32<<20 {
+		n := 0
+		for i := lines; n < 1000; i++ {
+			w := words[(i*7+n)%len(words)]
+			content.WriteString(w)
+			content.WriteByte(' ')
+			n += len(w) + 1
+		}
+		content.WriteByte('\n')
+		if lines++; lines%3 == 0 {
+			content.WriteByte('\n')
+		}
+	}
+	path := writeFile(b, b.TempDir(), "bench.txt", content.Bytes())
+	for _, mode := range []string{"line", "paragraph"} {
+		b.Run(mode, func(b *testing.B) {
+			in := textInput(mode, nil)
+			b.SetBytes(int64(content.Len()))
+			b.ReportAllocs()
+			var doc pipeline.Document
+			for b.Loop() {
+				r, err := NewTextReader(path, in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					doc = pipeline.Document{}
+					err := r.Next(b.Context(), &doc)
+					if err == io.EOF {
+						break
+					}
+					if err != nil || doc.IsRejected() {
+						b.Fatal(err, doc.Rejected)
+					}
+				}
+				r.Close()
+			}
+		})
+	}
 }
