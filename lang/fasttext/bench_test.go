@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -142,6 +143,32 @@ func BenchmarkPredict(b *testing.B) {
 			perDoc := float64((threadCPU(b) - cpu0).Nanoseconds()) / float64(i)
 			b.ReportMetric(perDoc, "cpu-ns/doc")
 			b.ReportMetric(1e9/perDoc, "docs/s")
+		})
+	}
+}
+
+// BenchmarkPredictParallel runs Predict from GOMAXPROCS goroutines; compare
+// -cpu 1,2 for scaling with workers (wall-clock docs/s, so only meaningful on an idle
+// machine).
+func BenchmarkPredictParallel(b *testing.B) {
+	for _, name := range []string{"lang-softmax-w2", "dev-softmax"} {
+		b.Run(name, func(b *testing.B) {
+			bm := getBenchModel(b, name)
+			m, err := Load(bm.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer() // after training the model on the first call
+			var next atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				dst := make([]Prediction, 0, 1)
+				for pb.Next() {
+					i := next.Add(1)
+					dst = m.AppendPredict(dst[:0], bm.docs[int(i)%len(bm.docs)], 1, 0)
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
 	}
 }
