@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // dupCorpus makes n documents in Latin and Thai pseudo-text, about a third of them edited
@@ -229,5 +230,113 @@ func TestShardedChecksum(t *testing.T) {
 	os.WriteFile(p, b[:len(b)-3], 0o644)
 	if err = BucketTask(cfg, 1, 0, 1); err == nil || !strings.Contains(err.Error(), filepath.Base(p)) {
 		t.Fatalf("truncated band file: error %v", err)
+	}
+}
+
+// TestShardedLarge runs the four phases over a generated corpus of $SIEVE_MINHASH_LARGE
+// documents (about 300 bytes each, 10% planted near-duplicates) in shards of 100,000, with
+// 2 tasks per phase, and logs time per phase and the peak RSS of the process:
+//
+//	SIEVE_MINHASH_LARGE=5000000 go test ./stages/minhash -run ShardedLarge -v -timeout 2h
+func TestShardedLarge(t *testing.T) {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv("SIEVE_MINHASH_LARGE"), &n); err != nil || n <= 0 {
+		t.Skip("set SIEVE_MINHASH_LARGE=<documents> to run")
+	}
+	const perShard, tasks = 100_000, 2
+	shards := (n + perShard - 1) / perShard
+	dir := os.Getenv("SIEVE_MINHASH_LARGE_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	cfg := ShardedConfig{Dir: dir, Params: DefaultParams, Threshold: 0.8, RangesPerBand: 4}
+	words := make([]string, 5000)
+	wr := rand.New(rand.NewPCG(9, 9))
+	sylls := []string{"ka", "wa", "ma", "ni", "ku", "to", "li", "za", "mba", "nge", "ọ", "ẹ", "sí", "ní"}
+	for i := range words {
+		var b strings.Builder
+		for k := 0; k < 2+wr.IntN(3); k++ {
+			b.WriteString(sylls[wr.IntN(len(sylls))])
+		}
+		words[i] = b.String()
+	}
+	// document g: original text from seed g, or (1 in 10) an edited copy of an earlier one
+	docText := func(g int, buf []string) string {
+		r := rand.New(rand.NewPCG(uint64(g), 1))
+		src := g
+		if g > 0 && r.IntN(10) == 0 {
+			src = r.IntN(g)
+			for src > 0 && rand.New(rand.NewPCG(uint64(src), 1)).IntN(10) == 0 {
+				src = rand.New(rand.NewPCG(uint64(src), 1)).IntN(src) // follow to an original
+			}
+		}
+		sr := rand.New(rand.NewPCG(uint64(src), 2))
+		buf = buf[:0]
+		for w := 0; w < 50; w++ {
+			buf = append(buf, words[sr.IntN(len(words))])
+		}
+		if src != g {
+			buf[r.IntN(len(buf))] = "x"
+		}
+		return strings.Join(buf, " ")
+	}
+	phase := func(name string, fn func() error) {
+		start := time.Now()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Logf("%-10s %8.1fs  peak RSS so far %6.0f MiB", name, time.Since(start).Seconds(), float64(PeakRSS())/(1<<20))
+	}
+	phase("signatures", func() error {
+		for s := 0; s < shards; s++ {
+			_, err := WriteSignatures(cfg, s, func(emit func(ShardDoc) error) error {
+				var buf []string
+				for g := s * perShard; g < min(n, (s+1)*perShard); g++ {
+					if err := emit(ShardDoc{ID: fmt.Sprintf("doc-%d", g), Text: docText(g, buf)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	phase("buckets", func() error {
+		for task := 0; task < tasks; task++ {
+			if err := BucketTask(cfg, shards, task, tasks); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	phase("clusters", func() error {
+		for task := 0; task < tasks; task++ {
+			if err := ClusterTask(cfg, task, tasks); err != nil {
+				return err
+			}
+		}
+		return MergeClusters(cfg, shards, tasks)
+	})
+	removed := 0
+	phase("filter", func() error {
+		for s := 0; s < shards; s++ {
+			f, err := OpenFilter(cfg, s)
+			if err != nil {
+				return err
+			}
+			removed += f.Removed()
+			f.Close()
+		}
+		return nil
+	})
+	t.Logf("%d documents in %d shards: %d removed; peak RSS %.0f MiB", n, shards, removed, float64(PeakRSS())/(1<<20))
+	if removed < n/20 {
+		t.Errorf("only %d removed of about %d planted copies", removed, n/10)
+	}
+	if rss := PeakRSS(); rss > 2<<30 {
+		t.Errorf("peak RSS %d bytes > 2 GiB", rss)
 	}
 }
