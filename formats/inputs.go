@@ -74,9 +74,9 @@ func validFormats() string {
 // ExpandInputs returns the files named by in.Path, resolved against baseDir when relative:
 // a file; a directory, read recursively; or a glob (filepath.Match syntax, plus "**" for any
 // number of directories). Directories matched by a glob are read recursively too. Hidden files
-// and directories (name starting with ".") are skipped inside directories and by wildcards
-// unless the pattern itself starts that name with "."; symbolic links to directories are not
-// followed inside a walk. The result is sorted and free of duplicates. A path that does not
+// and directories (name starting with ".") are skipped inside directories and under "**"; a
+// one-level wildcard skips them unless the pattern spells the leading dot (".*.jsonl").
+// Symbolic links to files are read; links to directories are not followed inside a walk. The result is sorted and free of duplicates. A path that does not
 // exist, a glob that matches no file and a directory holding no file are errors naming the
 // path; with format auto, so is a file whose format cannot be told from its name.
 func ExpandInputs(in *pipeline.Input, baseDir string) ([]string, error) {
@@ -110,7 +110,7 @@ func ExpandInputs(in *pipeline.Input, baseDir string) ([]string, error) {
 			return nil, fmt.Errorf("%s: no file matches the pattern", p)
 		}
 	default:
-		return nil, fmt.Errorf("input %w", statErr) // "input stat PATH: no such file or directory"
+		return nil, statError(p, statErr)
 	}
 	slices.Sort(files)
 	files = slices.Compact(files)
@@ -126,6 +126,16 @@ func ExpandInputs(in *pipeline.Input, baseDir string) ([]string, error) {
 		}
 	}
 	return files, nil
+}
+
+// statError words a failed stat as "PATH: no such file or directory" (errors.Is still sees
+// fs.ErrNotExist).
+func statError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return err
 }
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[`) }
@@ -235,7 +245,7 @@ func expandGlob(pattern string) ([]string, error) {
 func expandMatch(m string) ([]string, error) {
 	fi, err := os.Stat(m)
 	if err != nil {
-		return nil, fmt.Errorf("input %w", err)
+		return nil, statError(m, err)
 	}
 	if fi.IsDir() {
 		return walkDir(m, nil)

@@ -29,13 +29,15 @@ func init() {
 //     It must be a JSON string.
 //   - The id comes from in.IDField (dotted too): a string, or a number kept as written. When the
 //     field is absent, null, an empty string or of another type, the id is "<file base>:<line>"
-//     (a value of another type then stays in Meta).
+//     (an empty string or a value of another type then stays in Meta).
 //   - Every other top-level field goes into doc.Meta as decoded JSON: string, json.Number,
 //     bool, nil, []any, map[string]any. An object on the way to the text or id keeps its other
 //     fields (and is left out when nothing else remains). A key given twice: the last one wins.
 //   - Lines holding only spaces, tabs or "\r" are not records: they are skipped and count as
-//     nothing. A UTF-8 byte order mark at the start of the file is ignored. Line numbers count
-//     every line, blank ones included, so they match an editor's.
+//     nothing (a blank line longer than max_record_bytes is still rejected as too large, since
+//     it is not read). A UTF-8 byte order mark at the start of the file is ignored. Line
+//     numbers count every line, blank ones included, so they match an editor's; Origin.Offset
+//     is the byte offset of the line in the decompressed stream.
 //
 // A record that cannot be used becomes, with on_error: reject, a document pre-rejected by
 // stage "read" (see the Reason constants); its Text holds the raw line when there is one (with
