@@ -114,25 +114,30 @@ func stackJoiner(r rune) bool {
 	return r == 0x17D2 || r == 0x1039 || r == 0x1A60
 }
 
-// classify returns the word-scanner class of r, from a table for the Basic Multilingual Plane.
-func classify(r rune) uint8 {
+// classTable holds the word-scanner class of every rune of the Basic Multilingual Plane.
+type classTable [0x10000]uint8
+
+func (t *classTable) of(r rune) uint8 {
 	if r < utf8.RuneSelf {
 		return asciiClass[r]
 	}
 	if r < 0x10000 {
-		return bmpClasses()[r]
+		return t[r]
 	}
 	return classifySlow(r)
 }
 
+// classify returns the word-scanner class of r.
+func classify(r rune) uint8 { return bmpClasses().of(r) }
+
 var (
 	bmpOnce  sync.Once
-	bmpClass *[0x10000]uint8
+	bmpClass *classTable
 )
 
-func bmpClasses() *[0x10000]uint8 {
+func bmpClasses() *classTable {
 	bmpOnce.Do(func() {
-		t := new([0x10000]uint8)
+		t := new(classTable)
 		for r := rune(0); r < 0x10000; r++ {
 			t[r] = classifySlow(r)
 		}
@@ -177,11 +182,12 @@ func decode(s string, i int) (rune, int) {
 // EachWord calls fn for every token of text in order until fn returns false. It does not
 // allocate. Invalid UTF-8 bytes separate words.
 func EachWord(text string, fn func(Token) bool) {
+	tab := bmpClasses()
 	n := len(text)
 	i := 0
 	for i < n {
 		r, size := decode(text, i)
-		c := classify(r)
+		c := tab.of(r)
 		switch c {
 		case clsSep, clsJoin:
 			i += size
@@ -192,12 +198,12 @@ func EachWord(text string, fn func(Token) bool) {
 			stacked := false
 			for i < n {
 				r2, s2 := decode(text, i)
-				if c2 := classify(r2); c2 == clsMark || r2 == 0x200C || r2 == 0x200D {
+				if c2 := tab.of(r2); c2 == clsMark || r2 == 0x200C || r2 == 0x200D {
 					i += s2
 					stacked = stackJoiner(r2)
 					continue
 				}
-				if stacked && classify(r2) == clsSpaceless {
+				if stacked && tab.of(r2) == clsSpaceless {
 					i += s2
 					stacked = false
 					continue
@@ -215,7 +221,7 @@ func EachWord(text string, fn func(Token) bool) {
 		i += size
 		for i < n {
 			r2, s2 := decode(text, i)
-			c2 := classify(r2)
+			c2 := tab.of(r2)
 			switch c2 {
 			case clsWord, clsMark:
 				i += s2
@@ -233,7 +239,7 @@ func EachWord(text string, fn func(Token) bool) {
 				}
 				if i+s2 < n {
 					r3, _ := decode(text, i+s2)
-					c3 := classify(r3)
+					c3 := tab.of(r3)
 					if c3 == clsWord || c3 == clsDigit {
 						if c2 == clsSep && c3 != clsDigit {
 							break
