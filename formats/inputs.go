@@ -377,8 +377,9 @@ type Inputs struct {
 }
 
 var (
-	_ pipeline.Source     = (*Inputs)(nil)
-	_ pipeline.Progresser = (*Inputs)(nil)
+	_ pipeline.Source        = (*Inputs)(nil)
+	_ pipeline.Progresser    = (*Inputs)(nil)
+	_ pipeline.InputRecorder = (*Inputs)(nil)
 )
 
 // OpenInputs returns a Source over files in order. Files are opened lazily by Next; a file
@@ -486,6 +487,17 @@ func (s *Inputs) Files() []FileSummary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.sums)
+}
+
+// InputFiles lists the files read to their end so far for the run manifest
+// (pipeline.InputRecorder).
+func (s *Inputs) InputFiles() []pipeline.InputFile {
+	sums := s.Files()
+	out := make([]pipeline.InputFile, len(sums))
+	for i, f := range sums {
+		out[i] = pipeline.InputFile{Path: f.Path, Format: f.Format, Compression: string(f.Codec), Size: f.Size, SHA256: f.SHA256, Records: f.Records}
+	}
+	return out
 }
 
 // Close closes the current file, if any. It is safe to call more than once.

@@ -240,6 +240,12 @@ func TestInputsChainsFilesInOrder(t *testing.T) {
 			t.Errorf("summary %d: codec %s records %d; want %s %d", i, s.Codec, s.Records, wantCodecs[i], wantRecords[i])
 		}
 	}
+	for i, f := range src.InputFiles() {
+		s := sums[i]
+		if want := (pipeline.InputFile{Path: s.Path, Format: s.Format, Compression: string(s.Codec), Size: s.Size, SHA256: s.SHA256, Records: s.Records}); f != want {
+			t.Errorf("InputFiles()[%d] = %+v, want %+v", i, f, want)
+		}
+	}
 	if err := src.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
