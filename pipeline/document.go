@@ -42,6 +42,10 @@ type Document struct {
 	LangScore float64        // confidence of Lang in [0,1]
 	Meta      map[string]any // pass-through input fields and stage annotations; may be nil
 	Rejected  Rejection      // set once; a rejected document skips every later stage
+	// Words is the document's word count for the statistics, set by the runner on a
+	// parallel worker after the last stage (a stage that counts words anyway may set it
+	// first; the runner then keeps it).
+	Words int
 	// Scratch carries a value from a stage's Prepare to its Process (see Preparer); nil
 	// between stages.
 	Scratch any

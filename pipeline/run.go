@@ -159,6 +159,8 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 		}
 		steps = append(steps, s)
 	}
+	// Count words on the workers, not on the sink goroutine.
+	steps = append(steps, StageInstance{Name: "measure", Kind: "measure", Mode: Parallel, Stage: measureStage{countWords}})
 	cur := in
 	for i := 0; i < len(steps); {
 		j := i + 1
@@ -209,7 +211,7 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 					}
 					continue
 				}
-				st.countKept(d, countWords)
+				st.countKept(d)
 				keptN.Add(1)
 				if err := p.Output.Write(gctx, d); err != nil {
 					return fmt.Errorf("write output: %w", err)
@@ -360,7 +362,7 @@ func (s *Stats) countRejected(si int, reason string) {
 	s.Stages[si].Rejected[reason]++
 }
 
-func (s *Stats) countKept(d *Document, countWords func(string) int) {
+func (s *Stats) countKept(d *Document) {
 	for i := range s.Stages {
 		s.Stages[i].In++
 		s.Stages[i].Kept++
@@ -373,7 +375,7 @@ func (s *Stats) countKept(d *Document, countWords func(string) int) {
 	ls.Docs++
 	ls.Chars += int64(utf8.RuneCountInString(d.Text))
 	ls.Bytes += int64(len(d.Text))
-	ls.Words += int64(countWords(d.Text))
+	ls.Words += int64(d.Words)
 	s.Langs[lang] = ls
 }
 
@@ -389,3 +391,14 @@ func countFields(s string) int {
 	}
 	return n
 }
+
+// measureStage sets Document.Words for the statistics.
+type measureStage struct{ countWords func(string) int }
+
+func (m measureStage) Process(_ context.Context, d *Document) (Verdict, error) {
+	if d.Words == 0 {
+		d.Words = m.countWords(d.Text)
+	}
+	return Keep, nil
+}
+func (measureStage) Close(context.Context) error { return nil }

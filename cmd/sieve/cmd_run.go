@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,11 +28,23 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "run `DIR` (overrides output.dir)"},
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: -1, Usage: "workers for parallel stages (overrides workers; 0 = number of CPUs)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile to `FILE` (go tool pprof)"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, text, err := loadRunConfig(c)
 			if err != nil {
 				return err
+			}
+			if p := c.String("cpuprofile"); p != "" {
+				f, err := os.Create(p)
+				if err != nil {
+					return cli.Exit(err.Error(), 2)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return cli.Exit(err.Error(), 2)
+				}
+				defer pprof.StopCPUProfile()
 			}
 			return execute(c.Context, c, cfg, text)
 		},

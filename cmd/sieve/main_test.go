@@ -247,3 +247,19 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		t.Errorf("files left after interrupt: %v", left)
 	}
 }
+
+func TestHoistFlags(t *testing.T) {
+	app := newApp(nil, nil)
+	tests := []struct{ give, want string }{
+		{"sieve run a.jsonl -o out --workers 2 b.jsonl", "sieve run -o out --workers 2 a.jsonl b.jsonl"},
+		{"sieve run a.jsonl --quiet -w=3", "sieve run --quiet -w=3 a.jsonl"},
+		{"sieve run -c x.yaml", "sieve run -c x.yaml"},
+		{"sieve run a -- -o", "sieve run a -- -o"},
+		{"sieve version", "sieve version"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(hoistFlags(app, strings.Fields(tt.give)), " "); got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.give, got, tt.want)
+		}
+	}
+}
