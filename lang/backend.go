@@ -4,6 +4,15 @@
 // and the evaluation of all of it on labelled data. It knows nothing of pipelines.
 package lang
 
+import (
+	"math/bits"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
 // Prediction is one candidate language for a text.
 type Prediction struct {
 	// Label is a language-table label ("yor_Latn") when the backend's label maps to one (see
@@ -25,4 +34,249 @@ type Backend interface {
 	// Labels lists every label Predict can return, in the form Predict returns them. Callers
 	// use it to route by script: a text whose script no label uses is "und_<Script>".
 	Labels() []string
+}
+
+// DefaultSampleChars is how many characters of a document Identifier classifies by default.
+const DefaultSampleChars = 300
+
+// IdentifierOptions configure an Identifier.
+type IdentifierOptions struct {
+	// SampleChars bounds the characters classified per text: whole sentences spread over the
+	// document, up to this many (0 means DefaultSampleChars, < 0 the whole text).
+	SampleChars int
+	// OpenSet, when not nil, checks the backend's label against the label's profile and
+	// says und_<Script> when the text does not fit it.
+	OpenSet *OpenSet
+	// PredictK is how many predictions to ask the backend for before keeping the best one
+	// in the text's script (0 means 5).
+	PredictK int
+}
+
+// Identifier labels texts with a Backend: it normalises to NFC, detects the script, says
+// und_<Script> for scripts the backend has no language in (and zxx_Zyyy for text without
+// letters), classifies a bounded sample of whole sentences, keeps the backend's best label
+// in the text's script and applies the open-set check. It is safe for concurrent use.
+type Identifier struct {
+	backend     Backend
+	groups      map[string]bool // script groups of the backend's labels
+	anyScript   bool            // some label has no script: route nothing to und by script
+	sampleChars int
+	k           int
+	openSet     *OpenSet
+	pool        sync.Pool // *[]Prediction
+}
+
+// Result is the outcome of Identify.
+type Result struct {
+	Label       string  // table label ("yor_Latn"), "und_<Script>" or "zxx_Zyyy"
+	Script      string  // dominant script of the whole text (ISO 15924)
+	ScriptShare float64 // share of the text's letters in Script
+	Prob        float64 // backend probability of Label; 0 for und_* and zxx_Zyyy
+	// Guess is the backend's best label in the text's script and GuessProb its probability,
+	// also when Label is und_<Script> because the open-set check refused it ("" when the
+	// backend had nothing to say).
+	Guess     string
+	GuessProb float64
+	Checked   bool // the open-set check ran (there is a profile for Guess)
+	Fit       Fit  // the open-set measurement when Checked
+	SampleLen int  // characters classified
+}
+
+// NewIdentifier wraps a backend.
+func NewIdentifier(b Backend, opts IdentifierOptions) *Identifier {
+	id := &Identifier{backend: b, groups: map[string]bool{}, sampleChars: opts.SampleChars, k: opts.PredictK}
+	if id.sampleChars == 0 {
+		id.sampleChars = DefaultSampleChars
+	}
+	if id.k <= 0 {
+		id.k = 5
+	}
+	if opts.OpenSet != nil {
+		o := *opts.OpenSet
+		id.openSet = &o
+	}
+	for _, l := range b.Labels() {
+		if s := labelScriptOf(l); s != "" {
+			id.groups[scriptGroup(s)] = true
+		} else {
+			id.anyScript = true
+		}
+	}
+	id.pool.New = func() any { p := make([]Prediction, 0, 16); return &p }
+	return id
+}
+
+// Backend returns the wrapped backend.
+func (id *Identifier) Backend() Backend { return id.backend }
+
+// Covers reports whether the backend has a language written in script.
+func (id *Identifier) Covers(script string) bool {
+	return id.anyScript || id.groups[scriptGroup(script)]
+}
+
+// labelScriptOf returns the script of a label when it has a well-formed one.
+func labelScriptOf(label string) string {
+	s := LabelScript(label)
+	if !isScript(s) {
+		return ""
+	}
+	return s
+}
+
+// Identify labels one text.
+func (id *Identifier) Identify(text string) Result {
+	if !norm.NFC.IsNormalString(text) {
+		text = norm.NFC.String(text)
+	}
+	var r Result
+	r.Script, r.ScriptShare = DetectScript(text)
+	if r.Script == NoScript {
+		r.Label = NoLanguage
+		return r
+	}
+	r.Label = Und(r.Script)
+	if !id.Covers(r.Script) {
+		return r
+	}
+	sample := Sample(text, id.sampleChars)
+	r.SampleLen = utf8.RuneCountInString(sample)
+	buf := id.pool.Get().(*[]Prediction)
+	preds := id.backend.Predict(sample, id.k, (*buf)[:0])
+	group := scriptGroup(r.Script)
+	for _, p := range preds {
+		if s := labelScriptOf(p.Label); s == "" || scriptGroup(s) == group {
+			r.Guess, r.GuessProb = p.Label, p.Prob
+			break
+		}
+	}
+	*buf = preds[:0]
+	id.pool.Put(buf)
+	if r.Guess == "" {
+		return r
+	}
+	if id.openSet != nil {
+		var ok bool
+		r.Fit, ok, r.Checked = id.openSet.Check(sample, r.Guess)
+		if !ok {
+			return r
+		}
+	}
+	r.Label, r.Prob = r.Guess, r.GuessProb
+	return r
+}
+
+// Sample returns up to maxChars characters of text made of whole sentences taken evenly
+// across it (the first, then the middle, then the quarters, ...), in their original order
+// and joined by a space. A sentence longer than what is left of the budget is skipped, or cut
+// at a word boundary when nothing else would fit. Text of at most maxChars characters, or
+// any text when maxChars < 0, is returned as is. Very long texts (over 64 KiB) are sampled
+// from 16 evenly spaced windows so the cost stays bounded.
+func Sample(text string, maxChars int) string {
+	if maxChars < 0 || len(text) <= maxChars || utf8.RuneCountInString(text) <= maxChars {
+		return text
+	}
+	var spans []Span
+	collect := func(base int, part string) {
+		EachSentence(part, func(s Span) bool {
+			spans = append(spans, Span{Start: base + s.Start, End: base + s.End})
+			return true
+		})
+	}
+	if len(text) <= sampleWindowed {
+		collect(0, text)
+	} else {
+		const windows, width = 16, 4096
+		step := (len(text) - width) / (windows - 1)
+		for w := 0; w < windows; w++ {
+			start, end := runeStart(text, w*step), runeStart(text, w*step+width)
+			// Drop the partial sentences at the cut ends of a window.
+			part := text[start:end]
+			n := len(spans)
+			collect(start, part)
+			if w > 0 && len(spans) > n+1 {
+				spans = append(spans[:n], spans[n+1:]...)
+			}
+			if w < windows-1 && len(spans) > n+1 {
+				spans = spans[:len(spans)-1]
+			}
+		}
+	}
+	if len(spans) == 0 {
+		return cutAtWord(text, maxChars)
+	}
+	taken := make([]bool, len(spans))
+	budget := maxChars
+	// Visit sentence positions in van der Corput order: 0, 1/2, 1/4, 3/4, 1/8, ...
+	limit := 1
+	for limit < len(spans) {
+		limit <<= 1
+	}
+	for j := 0; j < limit && budget > 0; j++ {
+		i := int(uint64(reverseBits(uint32(j), limit)) * uint64(len(spans)) / uint64(limit))
+		if taken[i] {
+			continue
+		}
+		n := utf8.RuneCountInString(text[spans[i].Start:spans[i].End])
+		if n+1 > budget {
+			continue
+		}
+		taken[i] = true
+		budget -= n + 1
+	}
+	var b strings.Builder
+	b.Grow(maxChars * 2)
+	for i, s := range spans {
+		if !taken[i] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(text[s.Start:s.End])
+	}
+	if b.Len() == 0 {
+		// Every sentence is longer than the budget: cut the first one.
+		return cutAtWord(text[spans[0].Start:spans[0].End], maxChars)
+	}
+	return b.String()
+}
+
+// sampleWindowed is the text length (bytes) above which Sample reads windows only.
+const sampleWindowed = 64 << 10
+
+// reverseBits reverses the low log2(n) bits of j (n a power of two).
+func reverseBits(j uint32, n int) uint32 {
+	k := bits.Len(uint(n)) - 1
+	if k == 0 {
+		return 0
+	}
+	return bits.Reverse32(j) >> (32 - k)
+}
+
+// runeStart moves i back to the start of a UTF-8 sequence.
+func runeStart(s string, i int) int {
+	if i >= len(s) {
+		return len(s)
+	}
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
+}
+
+// cutAtWord returns the first maxChars characters of s, shortened to the last space when
+// there is one in the second half.
+func cutAtWord(s string, maxChars int) string {
+	n := 0
+	for i := range s {
+		if n == maxChars {
+			cut := s[:i]
+			if j := strings.LastIndexByte(cut, ' '); j > len(cut)/2 {
+				cut = cut[:j]
+			}
+			return cut
+		}
+		n++
+	}
+	return s
 }

@@ -205,6 +205,26 @@ func (t *scriptTable) lookup(r rune) uint8 {
 
 func scriptIndex(r rune) uint8 { return scripts().lookup(r) }
 
+// scriptIndexOfCode returns the table index of an ISO 15924 code as DetectScript returns it,
+// or 0 for codes that group several scripts (Jpan) or are unknown.
+func scriptIndexOfCode(code string) uint8 {
+	t := scripts()
+	switch code {
+	case scriptHans, scriptHant, scriptHani:
+		return t.han
+	case scriptHang, "Kore":
+		return t.hangul
+	case scriptJpan, "", NoScript:
+		return 0
+	}
+	for i, c := range t.codes {
+		if c == code && i > 0 {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
 var (
 	scriptOnce sync.Once
 	scriptTab  *scriptTable
