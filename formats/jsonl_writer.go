@@ -44,24 +44,55 @@ func JSONLExt(compression string) (string, error) {
 }
 
 // NewJSONLWriter returns a writer of shape records to w. compression is "zstd" (the
-// default when empty: a single zstd stream) or "none". Close flushes; it does not close w.
+// default when empty: a single zstd frame) or "none". Close flushes; it does not close w.
 func NewJSONLWriter(w io.Writer, shape Shape, compression string) (*JSONLWriter, error) {
+	return newJSONLWriter(w, shape, compression, nil)
+}
+
+// zstdOptions make the stream a pure function of its input (one encoder goroutine), keep
+// an encoder to about 3 MB however long the stream (1 MiB window: documents are
+// independent, a longer history gains little), and make an empty output a complete frame
+// that every decompressor accepts.
+var zstdOptions = []zstd.EOption{
+	zstd.WithEncoderConcurrency(1),
+	zstd.WithEncoderLevel(zstd.SpeedDefault),
+	zstd.WithWindowSize(1 << 20),
+	zstd.WithLowerEncoderMem(true),
+	zstd.WithZeroFrames(true),
+}
+
+// newJSONLWriter is NewJSONLWriter reusing zw, an encoder made with zstdOptions, when it
+// is not nil.
+func newJSONLWriter(w io.Writer, shape Shape, compression string, zw *zstd.Encoder) (*JSONLWriter, error) {
 	if _, err := JSONLExt(compression); err != nil {
 		return nil, err
 	}
-	jw := &JSONLWriter{shape: shape, bw: bufio.NewWriterSize(w, 256<<10)}
+	jw := &JSONLWriter{shape: shape, bw: bufio.NewWriterSize(w, 64<<10)}
 	jw.out = jw.bw
 	if compression != "none" {
-		// One encoder goroutine: the stream is then a pure function of its input. Zero
-		// frames: an empty output is still a valid zstd stream for every decompressor.
-		zw, err := zstd.NewWriter(jw.bw, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithZeroFrames(true))
-		if err != nil {
-			return nil, fmt.Errorf("jsonl: zstd: %w", err)
+		if zw != nil {
+			zw.Reset(jw.bw)
+		} else {
+			var err error
+			if zw, err = zstd.NewWriter(jw.bw, zstdOptions...); err != nil {
+				return nil, fmt.Errorf("jsonl: zstd: %w", err)
+			}
 		}
 		jw.zw = zw
 		jw.out = zw
 	}
 	return jw, nil
+}
+
+// takeEncoder hands over the zstd encoder of a writer closed without error, for reuse by
+// newJSONLWriter; nil if there is none.
+func (w *JSONLWriter) takeEncoder() *zstd.Encoder {
+	if w.err != errWriterClosed || w.zw == nil {
+		return nil
+	}
+	zw := w.zw
+	w.zw = nil
+	return zw
 }
 
 // Write appends doc as one line. An error about the document itself (metadata that JSON

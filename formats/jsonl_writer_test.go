@@ -274,6 +274,50 @@ func TestJSONLWriterIOErrorIsSticky(t *testing.T) {
 	}
 }
 
+func TestJSONLWriterReusedEncoderWritesSameBytes(t *testing.T) {
+	docs := testDocs(400)
+	first, second := docs[:150], docs[150:]
+	var a bytes.Buffer
+	w, err := NewJSONLWriter(&a, TextShape(), "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range first {
+		if err := w.Write(&first[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.takeEncoder() != nil {
+		t.Fatal("an open writer handed over its encoder")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zw := w.takeEncoder()
+	if zw == nil {
+		t.Fatal("no encoder from a closed writer")
+	}
+	var b bytes.Buffer
+	w2, err := newJSONLWriter(&b, TextShape(), "zstd", zw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range second {
+		if err := w2.Write(&second[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if want := writeJSONL(t, TextShape(), "zstd", second); !bytes.Equal(b.Bytes(), want) {
+		t.Error("a reused encoder writes other bytes than a new one")
+	}
+	if want := writeJSONL(t, TextShape(), "zstd", first); !bytes.Equal(a.Bytes(), want) {
+		t.Error("handing the encoder over changed the first stream")
+	}
+}
+
 // benchDocs returns documents of about 1 KB of text each, and their total text bytes.
 func benchDocs(n int) ([]pipeline.Document, int64) {
 	docs := testDocs(n)

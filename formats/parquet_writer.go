@@ -70,6 +70,12 @@ type ParquetWriter struct {
 // NewParquetWriter starts a Parquet file on w. Close writes the footer and flushes; it
 // does not close w.
 func NewParquetWriter(w io.Writer, shape Shape, opts ParquetOptions) (*ParquetWriter, error) {
+	return newParquetWriter(w, shape, opts, nil)
+}
+
+// newParquetWriter is NewParquetWriter reusing cols, empty columns of the same shape
+// handed over by takeColumns, when it is not nil.
+func newParquetWriter(w io.Writer, shape Shape, opts ParquetOptions, cols *columns) (*ParquetWriter, error) {
 	codec, err := ParquetCodec(opts.Compression)
 	if err != nil {
 		return nil, err
@@ -98,13 +104,15 @@ func NewParquetWriter(w io.Writer, shape Shape, opts ParquetOptions) (*ParquetWr
 	for _, col := range shape.dictColumns {
 		props = append(props, parquet.WithDictionaryFor(col, true))
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
 	fw, err := pqarrow.NewFileWriter(shape.schema, bw, parquet.NewWriterProperties(props...),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	cols := newColumns(shape.schema)
+	if cols == nil || cols.schema != shape.schema || cols.n != 0 {
+		cols = newColumns(shape.schema)
+	}
 	return &ParquetWriter{
 		shape:    shape,
 		bw:       bw,
@@ -186,7 +194,12 @@ func (w *ParquetWriter) FlushAndRelease() error {
 func (w *ParquetWriter) Buffered() int { return w.buffered }
 
 // Rows returns the number of documents written, buffered ones included.
-func (w *ParquetWriter) Rows() int64 { return w.written + int64(w.cols.n) }
+func (w *ParquetWriter) Rows() int64 {
+	if w.cols == nil {
+		return w.written
+	}
+	return w.written + int64(w.cols.n)
+}
 
 // Close writes the last row group and the footer and flushes to the underlying writer.
 // It releases every Arrow buffer, also after an error. Calling Close again is a no-op
@@ -214,6 +227,17 @@ func (w *ParquetWriter) Close() error {
 	}
 	w.err = errWriterClosed
 	return nil
+}
+
+// takeColumns hands over the (empty) column buffers of a writer closed without error, for
+// reuse by newParquetWriter; nil if there are none.
+func (w *ParquetWriter) takeColumns() *columns {
+	if w.err != errWriterClosed || w.cols == nil || w.cols.n != 0 {
+		return nil
+	}
+	cols := w.cols
+	w.cols = nil
+	return cols
 }
 
 // Discard releases every Arrow buffer without completing the file, whose bytes are then

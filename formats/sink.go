@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/sieve-data/sieve/pipeline"
 )
 
@@ -71,7 +73,9 @@ type DatasetSink struct {
 	budget int // see sinkBufferBudget
 
 	langs    map[string]*langShards
-	retained int // bytes retained by the Parquet writers of all open shards
+	retained int           // bytes retained by the Parquet writers of all open shards
+	spareZ   *zstd.Encoder // of the last JSONL shard closed, for the next one
+	spareC   *columns      // of the last Parquet shard closed, for the next one (in retained)
 
 	state     sinkState
 	created   []string // directories the sink created, in creation order
@@ -235,10 +239,15 @@ func (s *DatasetSink) openShard(ls *langShards) error {
 	ls.temps = append(ls.temps, f.Name())
 	sh := &shard{f: f}
 	if s.format == "parquet" {
-		sh.pw, err = NewParquetWriter(f, s.shape, ParquetOptions{Compression: s.out.Compression, RowGroupSize: s.out.RowGroupSize})
+		if s.spareC != nil {
+			s.retained -= s.spareC.capBytes() // counted again below, as the writer's
+		}
+		sh.pw, err = newParquetWriter(f, s.shape, ParquetOptions{Compression: s.out.Compression, RowGroupSize: s.out.RowGroupSize}, s.spareC)
+		s.spareC = nil
 		sh.w = sh.pw
 	} else {
-		sh.w, err = NewJSONLWriter(f, s.shape, s.out.Compression)
+		sh.w, err = newJSONLWriter(f, s.shape, s.out.Compression, s.spareZ)
+		s.spareZ = nil
 	}
 	if err != nil {
 		f.Close()
@@ -263,6 +272,20 @@ func (s *DatasetSink) closeShard(ls *langShards) error {
 		sh.f.Close()
 		return fmt.Errorf("output %s: %w", label, err)
 	}
+	if jw, ok := sh.w.(*JSONLWriter); ok {
+		if zw := jw.takeEncoder(); zw != nil {
+			s.spareZ = zw
+		}
+	}
+	if sh.pw != nil {
+		if cols := sh.pw.takeColumns(); cols != nil {
+			if s.spareC != nil {
+				s.retained -= s.spareC.capBytes()
+			}
+			s.spareC = cols
+			s.retained += cols.capBytes()
+		}
+	}
 	if err := sh.f.Sync(); err != nil {
 		sh.f.Close()
 		return fmt.Errorf("output %s: %w", label, err)
@@ -278,6 +301,11 @@ func (s *DatasetSink) closeShard(ls *langShards) error {
 // output a function of the documents alone. It reports false when no writer retains
 // enough to be worth it.
 func (s *DatasetSink) releaseLargest() (bool, error) {
+	if s.spareC != nil { // idle: the first to go
+		s.retained -= s.spareC.capBytes()
+		s.spareC = nil
+		return true, nil
+	}
 	var best *langShards
 	for _, ls := range s.langs {
 		if ls.cur == nil || ls.cur.pw == nil {
@@ -364,6 +392,7 @@ func (s *DatasetSink) Commit(ctx context.Context) error {
 		s.files = append(s.files, filepath.ToSlash(rel))
 	}
 	slices.Sort(s.files)
+	s.spareC, s.spareZ, s.retained = nil, nil, 0
 	s.state = sinkCommitted
 	return nil
 }
@@ -431,7 +460,7 @@ func (s *DatasetSink) Abort() error {
 	for _, p := range s.committed {
 		note(os.Remove(p))
 	}
-	s.retained = 0
+	s.spareC, s.spareZ, s.retained = nil, nil, 0
 	for i := len(s.created) - 1; i >= 0; i-- {
 		_ = os.Remove(s.created[i]) // only succeeds when empty
 	}
