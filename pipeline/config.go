@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -14,6 +16,7 @@ type Config struct {
 	Rejects   Rejects       `yaml:"rejects" doc:"where rejected documents are written"`
 	Workers   int           `yaml:"workers" doc:"workers for parallel stages; 0 = number of CPUs"`
 	BatchSize int           `yaml:"batch_size" doc:"documents per batch between stages"`
+	Coverage  Coverage      `yaml:"coverage" doc:"languages the dataset should cover, and how its card and audit samples are made"`
 
 	BaseDir string `yaml:"-"` // directory of the config file (set by the loader)
 }
@@ -49,6 +52,77 @@ type Rejects struct {
 	Compression string `yaml:"compression" doc:"as for output"`
 }
 
+// Coverage says which languages a dataset is meant to cover and how its documentation (the
+// dataset card, report.html and the audit samples) is made. It never changes what a run keeps.
+type Coverage struct {
+	Default       CoverageTarget            `yaml:"default" doc:"minimums for a targeted language that sets none of its own"`
+	Targets       map[string]CoverageTarget `yaml:"targets" doc:"languages to cover, by label (yor_Latn) or ISO code (yo, yor), each {min_docs, min_words}"`
+	AuditSamples  int                       `yaml:"audit_samples" doc:"kept and rejected documents sampled per language into audit/<lang>.md; 0 = none"`
+	Seed          uint64                    `yaml:"seed" doc:"seed of the audit sampling (same seed and data: same samples)"`
+	BytesPerToken float64                   `yaml:"bytes_per_token" doc:"UTF-8 bytes per token for the estimated token counts"`
+	License       string                    `yaml:"license" doc:"license of the dataset for its card (a Hub license id such as cc-by-4.0, or other)"`
+	PrettyName    string                    `yaml:"pretty_name" doc:"dataset name for its card; empty: the output directory's name"`
+}
+
+// CoverageTarget is the minimum size of one language. A zero field means no minimum; in a
+// target it means the default's.
+type CoverageTarget struct {
+	MinDocs  int64 `yaml:"min_docs" doc:"minimum kept documents"`
+	MinWords int64 `yaml:"min_words" doc:"minimum kept words"`
+}
+
+// Validate checks the coverage section. Target labels are checked for their shape only
+// (ISO 639 code, optionally "_" and an ISO 15924 script); the report resolves them.
+func (c *Coverage) Validate() []FieldError {
+	var errs []FieldError
+	check := func(path string, t CoverageTarget) {
+		if t.MinDocs < 0 {
+			errs = append(errs, FieldError{path + ".min_docs", fmt.Sprintf("must be >= 0, got %d", t.MinDocs)})
+		}
+		if t.MinWords < 0 {
+			errs = append(errs, FieldError{path + ".min_words", fmt.Sprintf("must be >= 0, got %d", t.MinWords)})
+		}
+	}
+	check("default", c.Default)
+	keys := make([]string, 0, len(c.Targets))
+	for k := range c.Targets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !langLabelShape(k) {
+			errs = append(errs, FieldError{"targets." + k, fmt.Sprintf("%q is not a language label: want an ISO 639 code with an optional script, like yor_Latn, yor or yo", k)})
+			continue
+		}
+		check("targets."+k, c.Targets[k])
+	}
+	if c.AuditSamples < 0 || c.AuditSamples > 1000 {
+		errs = append(errs, FieldError{"audit_samples", fmt.Sprintf("must be in 0..1000, got %d", c.AuditSamples)})
+	}
+	if !(c.BytesPerToken >= 0.5 && c.BytesPerToken <= 64) {
+		errs = append(errs, FieldError{"bytes_per_token", fmt.Sprintf("must be in 0.5..64, got %v", c.BytesPerToken)})
+	}
+	if c.License == "" {
+		errs = append(errs, FieldError{"license", "required (use unknown or other when no license applies yet)"})
+	}
+	return errs
+}
+
+// langLabelShape reports whether s looks like a language label: 2 or 3 lower-case letters,
+// optionally "_" or "-" and 4 letters of a script ("yor_Latn", "yor", "yo", "sr-Latn").
+func langLabelShape(s string) bool {
+	code, script, hasScript := strings.Cut(strings.ReplaceAll(s, "-", "_"), "_")
+	if len(code) < 2 || len(code) > 3 || (hasScript && len(script) != 4) {
+		return false
+	}
+	for _, r := range code + script {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // StageConfig is one entry of `stages`: a single-key mapping from kind to parameters.
 type StageConfig struct {
 	Kind   string
@@ -65,6 +139,7 @@ func Default() Config {
 		Output:    Output{Dir: "out", Format: "parquet", Compression: "zstd", RowGroupSize: 10000},
 		Rejects:   Rejects{Enabled: true, Format: "jsonl", Compression: "none"},
 		BatchSize: 256,
+		Coverage:  Coverage{AuditSamples: 20, Seed: 1, BytesPerToken: 4, License: "unknown"},
 	}
 }
 

@@ -272,6 +272,7 @@ func ResolvedMap(cfg *Config) map[string]any {
 		"stages":     stages,
 		"output":     toPlain(&cfg.Output),
 		"rejects":    toPlain(&cfg.Rejects),
+		"coverage":   toPlain(&cfg.Coverage),
 		"workers":    cfg.Workers,
 		"batch_size": cfg.BatchSize,
 	}

@@ -169,6 +169,7 @@ func (l *loader) decodeTop(doc *yaml.Node, cfg *Config, reg *Registry) {
 			l.add(fieldNode(n, "format"), "output.format", "unknown format %q; valid: %s", cfg.Output.Format, strings.Join(WriterNames(), ", "))
 		}
 	}
+	l.validate(valueOr(doc, "coverage"), "coverage", &cfg.Coverage)
 	if n := valueOr(doc, "rejects"); true {
 		if cfg.Rejects.Enabled && !oneOf(cfg.Rejects.Format, "jsonl", "parquet") {
 			l.add(fieldNode(n, "format"), "rejects.format", "must be one of jsonl, parquet; got %q", cfg.Rejects.Format)

@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown top-level key with suggestion",
 			give: "inputs: [a.jsonl]\nstage:\n  - length: {}\noutput: {dir: o, format: test-null}\n",
-			want: []string{"p.yaml:2:1: stage: unknown field (did you mean stages?); valid: inputs, stages, output, rejects, workers, batch_size"},
+			want: []string{"p.yaml:2:1: stage: unknown field (did you mean stages?); valid: inputs, stages, output, rejects, workers, batch_size, coverage"},
 		},
 		{
 			name: "unknown stage kind and bad param in one pass",
@@ -81,6 +81,16 @@ func TestLoadErrors(t *testing.T) {
 			name: "nested struct key",
 			give: "inputs: [a]\nstages:\n  - length: {nested: {dept: 2}}\noutput: {dir: o, format: test-null}\n",
 			want: []string{"p.yaml:3:23: stages[0].length.nested.dept: unknown field (did you mean depth?); valid: depth"},
+		},
+		{
+			name: "coverage targets",
+			give: "inputs: [a]\noutput: {dir: o, format: test-null}\ncoverage:\n  default: {min_docs: -1}\n  targets:\n    yor_Latn: {min_docs: 100, min_word: 5}\n    Yoruba!: {}\n  audit_samples: 5000\n",
+			want: []string{
+				"p.yaml:4:23: coverage.default.min_docs: must be >= 0, got -1",
+				"p.yaml:6:31: coverage.targets.yor_Latn.min_word: unknown field (did you mean min_words?); valid: min_docs, min_words",
+				`p.yaml:7:14: coverage.targets.Yoruba!: "Yoruba!" is not a language label: want an ISO 639 code with an optional script, like yor_Latn, yor or yo`,
+				"p.yaml:8:18: coverage.audit_samples: must be in 0..1000, got 5000",
+			},
 		},
 		{
 			name: "yaml syntax error",

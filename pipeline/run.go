@@ -202,7 +202,7 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 					if !ok {
 						return fmt.Errorf("%s: document rejected by unknown stage %q", d.Origin, d.Rejected.Stage)
 					}
-					st.countRejected(si, d.Rejected.Reason)
+					st.countRejected(si, d)
 					rejN.Add(1)
 					if p.Rejects != nil {
 						if err := p.Rejects.Write(gctx, d); err != nil {
@@ -352,14 +352,25 @@ func newStats(stages []StageInstance) *Stats {
 }
 
 // countRejected records a document rejected at stage index si (0 = read): it passed every
-// stage before.
-func (s *Stats) countRejected(si int, reason string) {
+// stage before. It also counts the rejection under the document's language.
+func (s *Stats) countRejected(si int, d *Document) {
 	for i := 0; i < si; i++ {
 		s.Stages[i].In++
 		s.Stages[i].Kept++
 	}
 	s.Stages[si].In++
-	s.Stages[si].Rejected[reason]++
+	s.Stages[si].Rejected[d.Rejected.Reason]++
+	ls := s.Langs[statsLang(d)]
+	if ls.Rejected == nil {
+		ls.Rejected = map[string]map[string]int64{}
+		s.Langs[statsLang(d)] = ls
+	}
+	m := ls.Rejected[d.Rejected.Stage]
+	if m == nil {
+		m = map[string]int64{}
+		ls.Rejected[d.Rejected.Stage] = m
+	}
+	m[d.Rejected.Reason]++
 }
 
 func (s *Stats) countKept(d *Document) {
@@ -367,16 +378,29 @@ func (s *Stats) countKept(d *Document) {
 		s.Stages[i].In++
 		s.Stages[i].Kept++
 	}
-	lang := d.Lang
-	if lang == "" {
-		lang = "und"
-	}
+	lang := statsLang(d)
 	ls := s.Langs[lang]
+	if ls.LengthHist == nil {
+		ls.LengthHist = make([]int64, LengthBuckets)
+		ls.ScoreHist = make([]int64, ScoreBuckets)
+	}
+	chars := utf8.RuneCountInString(d.Text)
 	ls.Docs++
-	ls.Chars += int64(utf8.RuneCountInString(d.Text))
+	ls.Chars += int64(chars)
 	ls.Bytes += int64(len(d.Text))
 	ls.Words += int64(d.Words)
+	ls.LengthHist[LengthBucket(chars)]++
+	ls.ScoreHist[ScoreBucket(d.LangScore)]++
 	s.Langs[lang] = ls
+}
+
+// statsLang is the language a document counts under: its Lang, or "und" when it has none
+// (the label the dataset writers use for such documents).
+func statsLang(d *Document) string {
+	if d.Lang == "" {
+		return "und"
+	}
+	return d.Lang
 }
 
 func countFields(s string) int {

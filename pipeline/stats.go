@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math/bits"
 	"sort"
 )
 
@@ -30,12 +31,67 @@ type StageStats struct {
 	Extra    map[string]any   `json:"extra,omitempty"`
 }
 
-// LangStats counts the kept documents of one language.
+// LangStats counts the documents of one language: the kept ones, with their size and two
+// distributions, and the rejected ones that carried the language when they were rejected.
+// Documents without a language (no langid stage, or rejected before it) count under "und".
 type LangStats struct {
-	Docs  int64 `json:"docs"`
+	Docs  int64 `json:"docs"`  // kept documents
 	Chars int64 `json:"chars"` // Unicode code points
 	Words int64 `json:"words"`
 	Bytes int64 `json:"bytes"` // UTF-8 bytes of text
+	// LengthHist counts kept documents by length in code points: bucket 0 holds lengths
+	// below 16, bucket i (1..LengthBuckets-2) lengths in [2^(i+3), 2^(i+4)), the last one
+	// lengths of 2^20 and more. Nil when no document was kept.
+	LengthHist []int64 `json:"length_hist,omitempty"`
+	// ScoreHist counts kept documents by language-ID confidence: bucket i holds scores in
+	// [i/10, (i+1)/10), the last one also 1.0. Nil when no document was kept.
+	ScoreHist []int64 `json:"score_hist,omitempty"`
+	// Rejected counts rejected documents by stage name, then reason.
+	Rejected map[string]map[string]int64 `json:"rejected,omitempty"`
+}
+
+// Bucket counts of LangStats.LengthHist and LangStats.ScoreHist.
+const (
+	LengthBuckets = 18
+	ScoreBuckets  = 10
+)
+
+// LengthBucket returns the LengthHist bucket of a document of n code points.
+func LengthBucket(n int) int {
+	if n < 16 {
+		return 0
+	}
+	return min(bits.Len(uint(n))-4, LengthBuckets-1)
+}
+
+// LengthBucketRange returns the lengths bucket i holds: [lo, hi), hi < 0 when unbounded.
+func LengthBucketRange(i int) (lo, hi int) {
+	switch {
+	case i <= 0:
+		return 0, 16
+	case i >= LengthBuckets-1:
+		return 1 << 20, -1
+	}
+	return 1 << (i + 3), 1 << (i + 4)
+}
+
+// ScoreBucket returns the ScoreHist bucket of a confidence in [0,1] (NaN counts as 0).
+func ScoreBucket(score float64) int {
+	if !(score > 0) {
+		return 0
+	}
+	return min(int(score*ScoreBuckets), ScoreBuckets-1)
+}
+
+// RejectedDocs sums the language's rejected documents.
+func (l *LangStats) RejectedDocs() int64 {
+	var n int64
+	for _, m := range l.Rejected {
+		for _, c := range m {
+			n += c
+		}
+	}
+	return n
 }
 
 // RejectedTotal sums the rejections of every stage.
@@ -94,7 +150,37 @@ func (s *Stats) Merge(o *Stats) {
 		a.Chars += v.Chars
 		a.Words += v.Words
 		a.Bytes += v.Bytes
+		a.LengthHist = addHist(a.LengthHist, v.LengthHist)
+		a.ScoreHist = addHist(a.ScoreHist, v.ScoreHist)
+		for stage, reasons := range v.Rejected {
+			if a.Rejected == nil {
+				a.Rejected = map[string]map[string]int64{}
+			}
+			m := a.Rejected[stage]
+			if m == nil {
+				m = map[string]int64{}
+				a.Rejected[stage] = m
+			}
+			for r, c := range reasons {
+				m[r] += c
+			}
+		}
 		s.Langs[k] = a
 	}
 	s.Balanced = s.Read == s.Kept+s.RejectedTotal()
+}
+
+// addHist adds histogram b into a (which may be shorter, or nil) and returns it.
+func addHist(a, b []int64) []int64 {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) < len(b) {
+		a = append(make([]int64, 0, len(b)), a...)
+		a = a[:len(b)]
+	}
+	for i, c := range b {
+		a[i] += c
+	}
+	return a
 }
