@@ -21,9 +21,28 @@ type decoder struct {
 	buf  [16 << 10]byte
 }
 
-// chunkElems bounds the first allocation for an array whose length comes from the file when
-// the input size is unknown.
-const chunkElems = 1 << 20
+// firstAlloc bounds the first allocation for an array whose length comes from the file when
+// the input size is unknown; the array then grows geometrically as data arrives.
+const firstAlloc = 1 << 14
+
+// capHint returns the capacity to allocate first for n elements of at least minBytes each.
+func (d *decoder) capHint(n, minBytes int64) int {
+	if d.size >= 0 {
+		return int(min(n, (d.size-d.off)/minBytes+1))
+	}
+	return int(min(n, firstAlloc))
+}
+
+// grow makes room for at least one more element, up to a total of n, doubling.
+func grow[T any](s []T, n int64) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	c := min(max(2*int64(cap(s)), firstAlloc), n)
+	t := make([]T, len(s), c)
+	copy(t, s)
+	return t
+}
 
 func newDecoder(r io.Reader, size int64) *decoder {
 	return &decoder{r: bufio.NewReaderSize(r, 16<<10), size: size}
@@ -131,13 +150,10 @@ func (d *decoder) bytes(n int64, field string) ([]byte, error) {
 	if n > math.MaxInt {
 		return nil, d.errorf(d.off, field, ErrCorrupt, "size %d too large", n)
 	}
-	first := n
-	if d.size < 0 && first > chunkElems {
-		first = chunkElems
-	}
-	out := make([]byte, 0, first)
+	out := make([]byte, 0, d.capHint(n, 1))
 	for int64(len(out)) < n {
-		step := min(n-int64(len(out)), int64(len(d.buf)))
+		out = grow(out, n)
+		step := min(n-int64(len(out)), int64(len(d.buf)), int64(cap(out)-len(out)))
 		if err := d.full(d.buf[:step], field); err != nil {
 			return nil, err
 		}
@@ -154,13 +170,10 @@ func (d *decoder) float32s(n int64, field string) ([]float32, error) {
 	if err := d.need(4*n, field); err != nil {
 		return nil, err
 	}
-	first := n
-	if d.size < 0 && first > chunkElems {
-		first = chunkElems
-	}
-	out := make([]float32, 0, first)
+	out := make([]float32, 0, d.capHint(n, 4))
 	for int64(len(out)) < n {
-		step := min(n-int64(len(out)), int64(len(d.buf)/4))
+		out = grow(out, n)
+		step := min(n-int64(len(out)), int64(len(d.buf)/4), int64(cap(out)-len(out)))
 		p := d.buf[:4*step]
 		if err := d.full(p, field); err != nil {
 			return nil, err

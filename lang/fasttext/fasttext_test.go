@@ -440,9 +440,21 @@ func TestLoadHugeSizeNoAllocation(t *testing.T) {
 			bad[i+b] = byte(rows >> (8 * b))
 		}
 		bad = append(bad, make([]byte, 1<<16)...) // some data, far less than claimed
+		path := filepath.Join(t.TempDir(), "bad.bin")
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		for _, mk := range []func() io.Reader{
 			func() io.Reader { return bytes.NewReader(bad) },
 			func() io.Reader { return iotest.OneByteReader(bytes.NewReader(bad)) },
+			func() io.Reader {
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { f.Close() })
+				return f
+			},
 		} {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)

@@ -96,11 +96,7 @@ func Load(path string) (*Model, error) {
 		return nil, fmt.Errorf("fasttext: %w", err)
 	}
 	defer f.Close()
-	size := int64(-1)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
-	}
-	m, err := load(f, size)
+	m, err := load(f, inputSize(f))
 	if err != nil {
 		if fe, ok := err.(*FormatError); ok {
 			fe.Path = path
@@ -112,15 +108,34 @@ func Load(path string) (*Model, error) {
 }
 
 // LoadReader reads a model from r, which it reads to the end of the model but does not
-// close. When r reports its length (bytes.Reader, strings.Reader, bytes.Buffer), size fields
-// are checked against it before any allocation; otherwise arrays grow only as data arrives.
-// Errors from a malformed stream are *FormatError.
+// close. When the length of r is known (bytes.Reader, strings.Reader, bytes.Buffer, or a
+// seekable regular file such as *os.File) size fields are checked against it before any
+// allocation; otherwise arrays grow only as data arrives. Errors from a malformed stream are
+// *FormatError.
 func LoadReader(r io.Reader) (*Model, error) {
-	size := int64(-1)
-	if l, ok := r.(interface{ Len() int }); ok {
-		size = int64(l.Len())
+	return load(r, inputSize(r))
+}
+
+// inputSize returns the number of bytes left in r, or -1 when it cannot tell.
+func inputSize(r io.Reader) int64 {
+	switch r := r.(type) {
+	case interface{ Len() int }:
+		return int64(r.Len())
+	case interface {
+		io.Seeker
+		Stat() (os.FileInfo, error)
+	}:
+		st, err := r.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := r.Seek(0, io.SeekCurrent)
+		if err != nil || pos > st.Size() {
+			return -1
+		}
+		return st.Size() - pos
 	}
-	return load(r, size)
+	return -1
 }
 
 func load(r io.Reader, size int64) (*Model, error) {
@@ -287,7 +302,7 @@ func (m *Model) decodeDict(d *decoder) error {
 	dict := &m.dict
 	dict.nwords, dict.nlabels, dict.ntokens, dict.pruneSize = nwords, nlabels, ntokens, pruneSize
 	// Preallocate only what the input can hold; grow past that as entries arrive.
-	hint := int(min(int64(size), chunkElems))
+	hint := d.capHint(int64(size), minEntryBytes)
 	dict.ents = make([]entry, 0, hint)
 	dict.counts = make([]int64, 0, hint)
 	for i := int32(0); i < size; i++ {
@@ -326,7 +341,7 @@ func (m *Model) decodeDict(d *decoder) error {
 		if err := d.need(pruneSize*8, "dictionary pruneidx"); err != nil {
 			return err
 		}
-		dict.prune = make(map[int32]int32, min(pruneSize, chunkElems))
+		dict.prune = make(map[int32]int32, d.capHint(pruneSize, 8))
 		for i := int64(0); i < pruneSize; i++ {
 			k, err := d.int32("dictionary pruneidx key")
 			if err != nil {

@@ -179,6 +179,11 @@ func synthVariants() map[string]synthModel {
 	pr.quant = true
 	pr.pruned = map[int32]int32{3: 0, 17: 1, 42: 2, 96: 3}
 	v["quant-pruned"] = pr
+	tiny := base
+	tiny.dim, tiny.bucket, tiny.minn, tiny.maxn, tiny.dsub = 3, 5, 1, 3, 2
+	tiny.words, tiny.labels = []string{"</s>", "a", "é"}, []string{"__label__x", "__label__y", "__label__z"}
+	tiny.quant, tiny.qnorm, tiny.qout, tiny.loss = true, true, true, LossHS
+	v["tiny-quant-hs"] = tiny
 	for name, s := range v {
 		s.seed = uint64(len(name))
 		v[name] = s
