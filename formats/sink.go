@@ -111,7 +111,7 @@ type shard struct {
 // out.Format ("parquet" or "jsonl") with out.Compression (parquet: zstd, snappy, gzip,
 // none; jsonl: zstd, none), out.RowGroupSize rows per Parquet row group and at most
 // out.MaxShardRows rows per file. It creates dir, so a path that cannot be written fails
-// here rather than after the run.
+// here rather than after the run. Its errors do not repeat "output:"; callers add it.
 func NewDatasetSink(dir string, out *pipeline.Output) (*DatasetSink, error) {
 	s := &DatasetSink{
 		dir:    dir,
@@ -124,13 +124,13 @@ func NewDatasetSink(dir string, out *pipeline.Output) (*DatasetSink, error) {
 	}
 	var err error
 	if s.ext, err = outputExt(out.Format, out.Compression); err != nil {
-		return nil, fmt.Errorf("output: %w", err)
+		return nil, err
 	}
 	if out.RowGroupSize < 0 || out.MaxShardRows < 0 {
-		return nil, fmt.Errorf("output: row_group_size (%d) and max_shard_rows (%d) must be >= 0", out.RowGroupSize, out.MaxShardRows)
+		return nil, fmt.Errorf("row_group_size (%d) and max_shard_rows (%d) must be >= 0", out.RowGroupSize, out.MaxShardRows)
 	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, fmt.Errorf("output: %w", err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -493,7 +493,8 @@ type RejectsSink struct {
 // NewRejectsSink creates the rejects sink under the run directory dir, with r.Format
 // ("jsonl", the default when empty, or "parquet") and r.Compression (as for output). It
 // opens its temporary file at once, so an unwritable directory fails before the run. It
-// does not look at r.Enabled: the caller creates it only when rejects are enabled.
+// does not look at r.Enabled: the caller creates it only when rejects are enabled. Its
+// errors do not repeat "rejects:"; callers add it.
 func NewRejectsSink(dir string, r *pipeline.Rejects) (pipeline.Sink, error) {
 	format := r.Format
 	if format == "" {
@@ -501,14 +502,14 @@ func NewRejectsSink(dir string, r *pipeline.Rejects) (pipeline.Sink, error) {
 	}
 	ext, err := outputExt(format, r.Compression)
 	if err != nil {
-		return nil, fmt.Errorf("rejects: %w", err)
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, fmt.Errorf("rejects: %w", err)
+		return nil, err
 	}
 	s := &RejectsSink{dir: dir, name: "rejects" + ext}
 	if s.f, err = createTemp(dir, ".tmp-rejects-", ext); err != nil {
-		return nil, fmt.Errorf("rejects: %w", err)
+		return nil, err
 	}
 	if format == "parquet" {
 		s.w, err = NewParquetWriter(s.f, RejectShape(), ParquetOptions{Compression: r.Compression})
@@ -518,7 +519,7 @@ func NewRejectsSink(dir string, r *pipeline.Rejects) (pipeline.Sink, error) {
 	if err != nil {
 		s.f.Close()
 		os.Remove(s.f.Name())
-		return nil, fmt.Errorf("rejects: %w", err)
+		return nil, err
 	}
 	return s, nil
 }
