@@ -205,22 +205,11 @@ func humanBytes(n int64) string {
 }
 
 // openInputs plans every input (failing before any work on a missing path or unknown
-// format) and opens them as one source that records checksums for the manifest.
+// format) and opens them as one source; formats.Inputs records checksums for the manifest.
 func openInputs(_ context.Context, ins []pipeline.Input) (pipeline.Source, error) {
 	files, err := formats.PlanInputs(ins, "")
 	if err != nil {
 		return nil, err
 	}
-	return recordingInputs{formats.OpenInputs(files)}, nil
-}
-
-type recordingInputs struct{ *formats.Inputs }
-
-func (r recordingInputs) InputFiles() []pipeline.InputFile {
-	sums := r.Files()
-	out := make([]pipeline.InputFile, len(sums))
-	for i, s := range sums {
-		out[i] = pipeline.InputFile{Path: s.Path, Format: s.Format, Compression: fmt.Sprint(s.Codec), Size: s.Size, SHA256: s.SHA256, Records: s.Records}
-	}
-	return out
+	return formats.OpenInputs(files), nil
 }
