@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -282,23 +281,6 @@ func runDedup(sigs, keys [][]uint64, ids []string, cfg EvalConfig) ([]int, *Dedu
 		num[i] = int(m.Doc)
 	}
 	return num, dd, nil
-}
-
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Sec) + float64(ru.Utime.Usec)/1e6 + float64(ru.Stime.Sec) + float64(ru.Stime.Usec)/1e6
-}
-
-// PeakRSS returns the peak resident set size of this process in bytes (0 if unknown).
-func PeakRSS() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return int64(ru.Maxrss) * 1024 // kilobytes on Linux
 }
 
 // EvalSynthetic builds near-duplicates of real documents with controlled edits (word

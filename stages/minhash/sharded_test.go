@@ -340,3 +340,31 @@ func TestShardedLarge(t *testing.T) {
 		t.Errorf("peak RSS %d bytes > 2 GiB", rss)
 	}
 }
+
+// Phase files read back from disk never panic the reader: any damage is an error.
+func FuzzPhaseFiles(f *testing.F) {
+	dir := f.TempDir()
+	w, _ := createChecked(filepath.Join(dir, "seed.bin"), "IDS")
+	w.u64(2)
+	w.u64(0)
+	w.u64(3)
+	w.u64(5)
+	w.write([]byte("abcde"))
+	w.Close()
+	seed, _ := os.ReadFile(filepath.Join(dir, "seed.bin"))
+	f.Add(seed)
+	f.Add([]byte("SVMHIDS \x01\x00\x00\x00\x00\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.bin")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = readRecords(p, "PAIR", 3, func([]uint64) error { return nil })
+		if r, err := openIDs(p); err == nil {
+			for pos := uint32(0); pos < 4; pos++ {
+				_, _ = r.get(pos)
+			}
+			r.f.Close()
+		}
+	})
+}

@@ -16,11 +16,13 @@ type spill struct {
 	tail    []byte   // file mode: bytes not yet written to f
 	flushed int64    // file mode: bytes written to f
 	size    int64
+
+	removeOnClose string
 }
 
 const (
 	spillChunk = 1 << 20
-	spillTail  = 1 << 20
+	spillTail  = 256 << 10
 )
 
 // newSpill returns a memory store when dir is "", else a store in a new unlinked file in dir.
@@ -32,12 +34,13 @@ func newSpill(dir, pattern string) (*spill, error) {
 	if err != nil {
 		return nil, fmt.Errorf("minhash spill: %w", err)
 	}
-	// Unlink at once: the open descriptor keeps the data; nothing is left behind on a crash.
+	// Unlink at once: the open descriptor keeps the data and nothing is left behind on a
+	// crash. Where an open file cannot be removed (Windows), it is removed on Close.
+	sp := &spill{f: f, tail: make([]byte, 0, spillTail)}
 	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("minhash spill: %w", err)
+		sp.removeOnClose = f.Name()
 	}
-	return &spill{f: f, tail: make([]byte, 0, spillTail)}, nil
+	return sp, nil
 }
 
 // Len returns the number of bytes appended.
@@ -136,6 +139,11 @@ func (s *spill) Close() error {
 	if s.f != nil {
 		err := s.f.Close()
 		s.f = nil
+		if s.removeOnClose != "" {
+			if rerr := os.Remove(s.removeOnClose); err == nil {
+				err = rerr
+			}
+		}
 		return err
 	}
 	return nil
