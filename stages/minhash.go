@@ -2,9 +2,12 @@ package stages
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -26,6 +29,7 @@ type MinhashDedupConfig struct {
 	Verify      bool    `yaml:"verify" doc:"count a candidate pair only when its estimated Jaccard similarity is >= threshold (fewer false positives, a few more misses)"`
 	Scope       string  `yaml:"scope" doc:"global | per_language: whether documents of different languages can be near-duplicates"`
 	Keep        string  `yaml:"keep" doc:"first: keep the first document of a cluster in read order (the only choice in streaming mode; longest and max_meta need the sharded phases)"`
+	KeepField   string  `yaml:"keep_field" doc:"numeric metadata field whose highest value is kept (keep: max_meta)"`
 	Spill       string  `yaml:"spill" doc:"disk | memory: where band keys, signatures and ids of indexed documents live (disk: an unlinked temporary file)"`
 	SpillDir    string  `yaml:"spill_dir" doc:"directory for the spill file; empty = the system temporary directory"`
 }
@@ -93,6 +97,60 @@ func (c *MinhashDedupConfig) Params() (minhash.Params, error) {
 	}
 	p := minhash.Params{Bands: c.Bands, Rows: c.Rows, Seed: c.Seed}
 	return p, p.Validate()
+}
+
+// Sharded returns the configuration of the sharded phases (minhash.WriteSignatures and the
+// rest) equivalent to this stage config, with dir as their work directory. Unlike the
+// streaming stage, the phases accept keep longest and max_meta (see MinhashKeepValue).
+func (c *MinhashDedupConfig) Sharded(dir string) (minhash.ShardedConfig, error) {
+	p, err := c.Params()
+	if err != nil {
+		return minhash.ShardedConfig{}, err
+	}
+	so, err := c.ShingleOptions()
+	if err != nil {
+		return minhash.ShardedConfig{}, err
+	}
+	sc := minhash.ShardedConfig{Dir: dir, Params: p, Shingle: so, Verify: c.Verify, Threshold: c.Threshold, PerLanguage: c.Scope == "per_language"}
+	switch c.Keep {
+	case "first":
+		sc.Keep = minhash.KeepFirst
+	case "longest":
+		sc.Keep = minhash.KeepLongest
+	case "max_meta":
+		if c.KeepField == "" {
+			return sc, fmt.Errorf("keep: max_meta needs keep_field")
+		}
+		sc.Keep = minhash.KeepMaxMeta
+	default:
+		return sc, fmt.Errorf("keep must be one of first, longest, max_meta; got %q", c.Keep)
+	}
+	return sc, nil
+}
+
+// MinhashKeepValue is the keep value of a document for keep: max_meta: the numeric value
+// of its metadata field (a JSON number or a numeric string), or -Inf when absent or not a
+// number, so documents without the field are kept last.
+func MinhashKeepValue(d *pipeline.Document, field string) float64 {
+	switch v := d.Meta[field].(type) {
+	case float64:
+		return v
+	case float32:
+		return float64(v)
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case json.Number:
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return math.Inf(-1)
 }
 
 // ShingleOptions returns the shingling options the config asks for.

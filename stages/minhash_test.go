@@ -2,14 +2,17 @@ package stages
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sieve-data/sieve/pipeline"
+	"github.com/sieve-data/sieve/stages/minhash"
 )
 
 const (
@@ -290,6 +293,29 @@ func BenchmarkMinhashDedupProcess(b *testing.B) {
 		i++
 		if _, err := s.Process(context.Background(), &d); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestMinhashShardedConfig(t *testing.T) {
+	c := DefaultMinhashDedupConfig()
+	c.Keep, c.KeepField, c.Scope = "max_meta", "score", "per_language"
+	sc, err := c.Sharded("/tmp/x")
+	if err != nil || sc.Keep != minhash.KeepMaxMeta || !sc.PerLanguage || sc.Params.NumHashes() != 112 || sc.Dir != "/tmp/x" {
+		t.Fatalf("Sharded = %+v, %v", sc, err)
+	}
+	c.KeepField = ""
+	if _, err := c.Sharded("/tmp/x"); err == nil {
+		t.Error("max_meta without keep_field accepted")
+	}
+	d := &pipeline.Document{}
+	for _, tt := range []struct {
+		give any
+		want float64
+	}{{0.5, 0.5}, {int64(3), 3}, {"2.5", 2.5}, {json.Number("7"), 7}, {"high", math.Inf(-1)}, {nil, math.Inf(-1)}} {
+		d.Meta = map[string]any{"score": tt.give}
+		if got := MinhashKeepValue(d, "score"); got != tt.want {
+			t.Errorf("MinhashKeepValue(%v) = %v, want %v", tt.give, got, tt.want)
 		}
 	}
 }
