@@ -3,6 +3,7 @@ package minhash
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -120,7 +121,7 @@ func (d *Deduper) Add(id string, sig, keys []uint64) (Match, error) {
 	accepted := cands[:0:nc]
 	if nc > 0 {
 		cs := cands[:nc]
-		sort.Slice(cs, func(i, j int) bool { return cs[i] < cs[j] })
+		slices.Sort(cs)
 		for _, c := range cs {
 			if err := d.readSig(c, d.other); err != nil {
 				return Match{}, err
