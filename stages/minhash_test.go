@@ -319,3 +319,82 @@ func TestMinhashShardedConfig(t *testing.T) {
 		}
 	}
 }
+
+// Acceptance: the streaming stage (1 and 4 workers) and the sharded phases (1 and 3 tasks,
+// 3 input shards) keep the same documents.
+func TestMinhashStreamingEqualsSharded(t *testing.T) {
+	corpus := minhashTestCorpus(600)
+	keptStreaming := map[int][]string{}
+	for _, workers := range []int{1, 4} {
+		s := newTestMinhash(t, nil)
+		kept, rej := &collectSink{}, &collectSink{}
+		_, err := pipeline.Run(context.Background(), &pipeline.Plan{
+			Source: &sliceSource{docs: corpus},
+			Stages: []pipeline.StageInstance{{Name: "minhash_dedup", Kind: "minhash_dedup", Mode: pipeline.Ordered, Stage: s}},
+			Output: kept, Rejects: rej, Workers: workers, BatchSize: 16,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range kept.lines {
+			keptStreaming[workers] = append(keptStreaming[workers], strings.Fields(l)[0])
+		}
+	}
+	if !slices.Equal(keptStreaming[1], keptStreaming[4]) {
+		t.Fatal("1 and 4 workers keep different documents")
+	}
+	cfg := DefaultMinhashDedupConfig()
+	const shards = 3
+	per := (len(corpus) + shards - 1) / shards
+	for _, tasks := range []int{1, 3} {
+		sc, err := cfg.Sharded(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < shards; s++ {
+			part := corpus[s*per : min((s+1)*per, len(corpus))]
+			_, err := minhash.WriteSignatures(sc, s, func(emit func(minhash.ShardDoc) error) error {
+				for _, d := range part {
+					if err := emit(minhash.ShardDoc{ID: d.ID, Text: d.Text, Script: d.Script, Lang: d.Lang}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for task := 0; task < tasks; task++ {
+			if err := minhash.BucketTask(sc, shards, task, tasks); err != nil {
+				t.Fatal(err)
+			}
+			if err := minhash.ClusterTask(sc, task, tasks); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := minhash.MergeClusters(sc, shards, tasks); err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for s := 0; s < shards; s++ {
+			f, err := minhash.OpenFilter(sc, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for pos, d := range corpus[s*per : min((s+1)*per, len(corpus))] {
+				dec, err := f.Decision(pos)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !dec.Removed {
+					kept = append(kept, d.ID)
+				}
+			}
+			f.Close()
+		}
+		if !slices.Equal(kept, keptStreaming[1]) {
+			t.Errorf("tasks=%d: sharded keeps %d documents, streaming %d", tasks, len(kept), len(keptStreaming[1]))
+		}
+	}
+}
