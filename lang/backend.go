@@ -50,6 +50,10 @@ type IdentifierOptions struct {
 	// PredictK is how many predictions to ask the backend for before keeping the best one
 	// in the text's script (0 means 5).
 	PredictK int
+	// MinConfidence is the lowest probability a label may have; below it the text is
+	// und_<Script> with Result.LowConfidence set. MinConfidenceBy overrides it per label.
+	MinConfidence   float64
+	MinConfidenceBy map[string]float64
 }
 
 // Identifier labels texts with a Backend: it normalises to NFC, detects the script, says
@@ -63,6 +67,8 @@ type Identifier struct {
 	sampleChars int
 	k           int
 	openSet     *OpenSet
+	minConf     float64
+	minConfBy   map[string]float64
 	pool        sync.Pool // *[]Prediction
 }
 
@@ -79,12 +85,38 @@ type Result struct {
 	GuessProb float64
 	Checked   bool // the open-set check ran (there is a profile for Guess)
 	Fit       Fit  // the open-set measurement when Checked
-	SampleLen int  // characters classified
+	// Refused says why Label is und_<Script> although the backend had a guess: the open-set
+	// check (RefusedOpenSet) or a probability below the minimum (RefusedLowConfidence).
+	Refused   Refusal
+	SampleLen int // characters classified
+}
+
+// Refusal is why an Identifier did not take the backend's guess.
+type Refusal uint8
+
+const (
+	RefusedNone          Refusal = iota
+	RefusedOpenSet               // the text does not fit the guessed language's profile
+	RefusedLowConfidence         // the guess's probability is below the minimum
+)
+
+func (r Refusal) String() string {
+	switch r {
+	case RefusedOpenSet:
+		return "open_set"
+	case RefusedLowConfidence:
+		return "low_confidence"
+	}
+	return "none"
 }
 
 // NewIdentifier wraps a backend.
 func NewIdentifier(b Backend, opts IdentifierOptions) *Identifier {
-	id := &Identifier{backend: b, groups: map[string]bool{}, sampleChars: opts.SampleChars, k: opts.PredictK}
+	id := &Identifier{backend: b, groups: map[string]bool{}, sampleChars: opts.SampleChars, k: opts.PredictK,
+		minConf: opts.MinConfidence, minConfBy: map[string]float64{}}
+	for l, v := range opts.MinConfidenceBy {
+		id.minConfBy[Canonical(l)] = v
+	}
 	if id.sampleChars == 0 {
 		id.sampleChars = DefaultSampleChars
 	}
@@ -158,11 +190,24 @@ func (id *Identifier) Identify(text string) Result {
 		var ok bool
 		r.Fit, ok, r.Checked = id.openSet.Check(sample, r.Guess)
 		if !ok {
+			r.Refused = RefusedOpenSet
 			return r
 		}
 	}
+	if r.GuessProb < id.MinConfidence(r.Guess) {
+		r.Refused = RefusedLowConfidence
+		return r
+	}
 	r.Label, r.Prob = r.Guess, r.GuessProb
 	return r
+}
+
+// MinConfidence returns the minimum probability for label.
+func (id *Identifier) MinConfidence(label string) float64 {
+	if v, ok := id.minConfBy[label]; ok {
+		return v
+	}
+	return id.minConf
 }
 
 // Sample returns up to maxChars characters of text made of whole sentences taken evenly

@@ -40,13 +40,14 @@ func TestIdentifier(t *testing.T) {
 	latin := []string{"eng_Latn", "swh_Latn", "rus_Cyrl"}
 	openSet := DefaultOpenSet()
 	tests := []struct {
-		name      string
-		give      string
-		preds     []Prediction
-		openSet   *OpenSet
-		want      string
-		wantProb  float64
-		wantGuess string
+		name        string
+		give        string
+		preds       []Prediction
+		openSet     *OpenSet
+		want        string
+		wantProb    float64
+		wantGuess   string
+		wantRefused Refusal
 	}{
 		{name: "empty", give: "", want: "zxx_Zyyy"},
 		{name: "digits and symbols", give: "12 345 !!! 😀", want: "zxx_Zyyy"},
@@ -58,15 +59,21 @@ func TestIdentifier(t *testing.T) {
 		{name: "open-set keeps a fitting label", give: englishParagraph, preds: []Prediction{{"eng_Latn", 0.9}},
 			openSet: &openSet, want: "eng_Latn", wantProb: 0.9, wantGuess: "eng_Latn"},
 		{name: "open-set refuses a confident wrong label", give: englishParagraph, preds: []Prediction{{"swh_Latn", 0.99}},
-			openSet: &openSet, want: "und_Latn", wantGuess: "swh_Latn"},
+			openSet: &openSet, want: "und_Latn", wantGuess: "swh_Latn", wantRefused: RefusedOpenSet},
+		{name: "below the default minimum confidence", give: "hello there", preds: []Prediction{{"eng_Latn", 0.15}},
+			want: "und_Latn", wantGuess: "eng_Latn", wantRefused: RefusedLowConfidence},
+		{name: "per-label minimum confidence", give: "hello there", preds: []Prediction{{"swh_Latn", 0.3}},
+			want: "und_Latn", wantGuess: "swh_Latn", wantRefused: RefusedLowConfidence},
+		{name: "at the minimum confidence", give: "hello there", preds: []Prediction{{"eng_Latn", 0.2}},
+			want: "eng_Latn", wantProb: 0.2, wantGuess: "eng_Latn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := &fakeBackend{labels: latin, preds: tt.preds}
-			id := NewIdentifier(b, IdentifierOptions{OpenSet: tt.openSet})
+			id := NewIdentifier(b, IdentifierOptions{OpenSet: tt.openSet, MinConfidence: 0.2, MinConfidenceBy: map[string]float64{"swa": 0.5}})
 			got := id.Identify(tt.give)
-			if got.Label != tt.want || got.Prob != tt.wantProb || got.Guess != tt.wantGuess {
-				t.Errorf("Identify = %+v; want label %s prob %v guess %q", got, tt.want, tt.wantProb, tt.wantGuess)
+			if got.Label != tt.want || got.Prob != tt.wantProb || got.Guess != tt.wantGuess || got.Refused != tt.wantRefused {
+				t.Errorf("Identify = %+v; want label %s prob %v guess %q refused %v", got, tt.want, tt.wantProb, tt.wantGuess, tt.wantRefused)
 			}
 			if tt.openSet != nil && !got.Checked {
 				t.Errorf("open-set check did not run")

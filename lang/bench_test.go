@@ -38,7 +38,7 @@ func benchDocs(tb testing.TB) []string {
 			benchDocsList, benchDocsErr = docsFromLabelled(filepath.Join(dir, "langid", "dev.tsv"), 1400, 4)
 			return
 		}
-		benchDocsList, benchDocsErr = docsFromLabelled(filepath.Join("testdata", "docs.tsv"), 1 << 20, 1)
+		benchDocsList, benchDocsErr = docsFromLabelled(filepath.Join("testdata", "docs.tsv"), 1<<20, 1)
 	})
 	if benchDocsErr != nil {
 		tb.Fatal(benchDocsErr)

@@ -86,9 +86,11 @@ type EvalReport struct {
 	// OpenSet says which check produced the labels above (nil: none).
 	OpenSet    *OpenSetSettings `json:"open_set,omitempty"`
 	SampleChar int              `json:"sample_chars"`
-	Workers    int              `json:"workers"`
-	Seconds    float64          `json:"seconds"`
-	DocsPerSec float64          `json:"docs_per_sec"`
+	// MinConfidence is the default minimum probability of the run (below it: und).
+	MinConfidence float64 `json:"min_confidence"`
+	Workers       int     `json:"workers"`
+	Seconds       float64 `json:"seconds"`
+	DocsPerSec    float64 `json:"docs_per_sec"`
 	// PeakRSS is the process's peak resident memory in bytes after the run (Linux; the Go
 	// runtime's total elsewhere).
 	PeakRSS  int64     `json:"peak_rss_bytes"`
@@ -147,8 +149,9 @@ type CurvePoint struct {
 
 // OpenSetSettings records the open-set thresholds of a run.
 type OpenSetSettings struct {
-	MinFit     float64 `json:"min_fit"`
-	MaxUnknown float64 `json:"max_unknown"`
+	MinFit       float64            `json:"min_fit"`
+	ScriptMinFit map[string]float64 `json:"script_min_fit,omitempty"`
+	MaxUnknown   float64            `json:"max_unknown"`
 }
 
 // Baseline is the comparison labelling.
@@ -179,12 +182,12 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 	for _, l := range id.Backend().Labels() {
 		supported[Canonical(l)] = true
 	}
-	rep := &EvalReport{Examples: len(examples), Workers: workers, Seconds: elapsed, SampleChar: id.sampleChars}
+	rep := &EvalReport{Examples: len(examples), Workers: workers, Seconds: elapsed, SampleChar: id.sampleChars, MinConfidence: id.minConf}
 	if elapsed > 0 {
 		rep.DocsPerSec = float64(len(examples)) / elapsed
 	}
 	if id.openSet != nil {
-		rep.OpenSet = &OpenSetSettings{MinFit: id.openSet.MinFit, MaxUnknown: id.openSet.MaxUnknown}
+		rep.OpenSet = &OpenSetSettings{MinFit: id.openSet.MinFit, ScriptMinFit: id.openSet.ScriptMinFit, MaxUnknown: id.openSet.MaxUnknown}
 	}
 	gold := make([]string, len(examples))
 	pred := make([]string, len(examples))
@@ -236,6 +239,9 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 			}
 			p[i] = r.Guess
 			if !math.IsInf(minFit, -1) && checked[i] && !o.Accepts(fits[i], r.Guess) {
+				p[i] = Und(r.Script)
+			}
+			if r.GuessProb < id.MinConfidence(r.Guess) {
 				p[i] = Und(r.Script)
 			}
 		}
@@ -489,9 +495,18 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "\nmacro-F1 %.4f  accuracy %.4f  (supported languages)\n", r.MacroF1, r.Accuracy)
 	if r.OpenSet != nil {
-		fmt.Fprintf(bw, "open-set check: min_fit %.2f, max_unknown %.3f\n", r.OpenSet.MinFit, r.OpenSet.MaxUnknown)
+		fmt.Fprintf(bw, "open-set check: min_fit %.2f", r.OpenSet.MinFit)
+		scripts := make([]string, 0, len(r.OpenSet.ScriptMinFit))
+		for s := range r.OpenSet.ScriptMinFit {
+			scripts = append(scripts, s)
+		}
+		sort.Strings(scripts)
+		for _, s := range scripts {
+			fmt.Fprintf(bw, " (%s %.2f)", s, r.OpenSet.ScriptMinFit[s])
+		}
+		fmt.Fprintf(bw, ", max_unknown %.3f; min_confidence %.2f\n", r.OpenSet.MaxUnknown, r.MinConfidence)
 	} else {
-		fmt.Fprintf(bw, "open-set check: off\n")
+		fmt.Fprintf(bw, "open-set check: off; min_confidence %.2f\n", r.MinConfidence)
 	}
 	if len(r.Confusions) > 0 {
 		fmt.Fprintf(bw, "\ntop confusions (gold -> predicted):\n")
@@ -514,7 +529,7 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 		}
 	}
 	if len(r.Curve) > 0 {
-		fmt.Fprintf(bw, "\nopen-set trade-off (min_fit: supported recall, macro-F1, unsupported Latin wrongly labelled):\n")
+		fmt.Fprintf(bw, "\nopen-set trade-off, min_fit for Latin script (other scripts and min_confidence as above):\n")
 		for _, p := range r.Curve {
 			name := "off"
 			if p.MinFit != nil {
