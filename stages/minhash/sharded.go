@@ -481,6 +481,7 @@ func BucketTask(cfg ShardedConfig, numShards, task, tasks int) error {
 			return err
 		}
 		var curKey, first uint64
+		loaded := uint64(math.MaxUint64) // reference whose signature is in sa
 		have := false
 		for h.Len() > 0 {
 			c := h[0]
@@ -494,10 +495,13 @@ func BucketTask(cfg ShardedConfig, numShards, task, tasks int) error {
 				curKey, first, have = key, ref, true
 				continue
 			}
-			if _, err := sr.read(first, sa); err != nil {
-				w.Abort()
-				closeAll()
-				return err
+			if first != loaded {
+				if _, err := sr.read(first, sa); err != nil {
+					w.Abort()
+					closeAll()
+					return err
+				}
+				loaded = first
 			}
 			if _, err := sr.read(ref, sb); err != nil {
 				w.Abort()
