@@ -188,7 +188,25 @@ func TestInputsChainsFilesInOrder(t *testing.T) {
 	if done, tot := src.Progress(); done != 0 || tot != total {
 		t.Errorf("Progress before = %d/%d, want 0/%d", done, tot, total)
 	}
+	// A progress display polls from another goroutine while the run reads (go test -race).
+	stop, polled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				if done, tot := src.Progress(); done < 0 || done > tot {
+					t.Errorf("Progress = %d/%d", done, tot)
+				}
+				_ = src.Files()
+			}
+		}
+	}()
 	docs, err := readDocs(t, src)
+	close(stop)
+	<-polled
 	if err != nil {
 		t.Fatal(err)
 	}
