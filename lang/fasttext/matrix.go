@@ -27,10 +27,10 @@ type quantMatrix struct {
 // centroid returns the centroid of sub-quantizer m with code c.
 func (q *quantMatrix) centroid(m int, c byte) []float32 {
 	if m == q.nsubq-1 {
-		off := m*256*q.dsub + int(c)*q.lastdsub
+		off := m*ksub*q.dsub + int(c)*q.lastdsub
 		return q.centroids[off : off+q.lastdsub]
 	}
-	off := (m*256 + int(c)) * q.dsub
+	off := (m*ksub + int(c)) * q.dsub
 	return q.centroids[off : off+q.dsub]
 }
 

@@ -30,8 +30,9 @@ type scored struct {
 // Predict returns the k most probable labels of text with their probabilities, most
 // probable first; k <= 0 means all labels. Labels whose probability is below threshold are
 // left out (for hierarchical softmax, as in fastText, tree branches below threshold, or
-// below 1e-5 when threshold is 0, are not explored). It returns nil when the text gives
-// the model no feature at all (possible only for models whose vocabulary lacks "</s>").
+// below 1e-5 when threshold is 0, are not explored). The result is empty when no label
+// reaches threshold, or when the text gives the model no feature at all (possible only for
+// models whose vocabulary lacks "</s>").
 //
 // text is one document: it is split into words on ASCII whitespace and NUL like a line given
 // to fastText, and line breaks inside it count as spaces (fastText itself would classify
