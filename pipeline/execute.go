@@ -52,6 +52,13 @@ type Manifest struct {
 	Rejected       int64          `json:"rejected"`
 }
 
+// StartError is an error found before any document was read: a missing input, a stage
+// that cannot start (missing model or word list). The CLI reports it as a usage error.
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
 // Options wire a run to the readers, writers and stages it uses, so this package depends on
 // none of them.
 type Options struct {
@@ -96,7 +103,7 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	dir := cfg.Output.Dir
 	src, err := opt.OpenInputs(ctx, cfg.Inputs)
 	if err != nil {
-		return nil, err
+		return nil, &StartError{Err: err}
 	}
 	defer src.Close()
 	if err := prepareRunDir(dir); err != nil {
@@ -104,7 +111,7 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	}
 	stages, err := BuildStages(cfg, opt.Registry, workers, logger)
 	if err != nil {
-		return nil, err
+		return nil, &StartError{Err: err}
 	}
 	closeStages := func() {
 		for _, s := range stages {

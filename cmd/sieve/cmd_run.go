@@ -125,7 +125,8 @@ func execute(ctx context.Context, c *cli.Context, cfg *pipeline.Config, text []b
 			return cli.Exit("interrupted: nothing was committed; outputs of this run were removed", 1)
 		}
 		var ce pipeline.ConfigErrors
-		if errors.As(err, &ce) {
+		var se *pipeline.StartError
+		if errors.As(err, &ce) || errors.As(err, &se) {
 			return cli.Exit(err.Error(), 2)
 		}
 		return cli.Exit("run failed: "+err.Error(), 1)

@@ -163,7 +163,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"bad config", []string{"run", "-c", bad, "-o", filepath.Join(dir, "o")}, 2, `bad.yaml:3:5: stages[0]: unknown stage kind "lenght" (did you mean length?)`},
 		{"lint bad config", []string{"lint", bad}, 2, "did you mean length?"},
-		{"missing input file", []string{"run", "-o", filepath.Join(dir, "o2"), filepath.Join(dir, "missing.jsonl")}, 1, "missing.jsonl"},
+		{"missing input file", []string{"run", "-o", filepath.Join(dir, "o2"), filepath.Join(dir, "missing.jsonl")}, 2, "missing.jsonl"},
 		{"no args", []string{"run"}, 2, "give -c FILE"},
 		{"version", []string{"version"}, 0, ""},
 	}
