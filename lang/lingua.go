@@ -87,21 +87,11 @@ func NewLingua(opts LinguaOptions) (*Lingua, error) {
 	if len(opts.Languages) == 0 {
 		chosen = all
 	} else {
-		byLabel := map[string]lingua.Language{}
-		for _, l := range all {
-			byLabel[linguaLabel(l)] = l
-		}
 		seen := map[lingua.Language]bool{}
 		for _, s := range opts.Languages {
-			entry, ok := Lookup(s)
-			l, supported := byLabel[entry.Label]
-			if !ok || !supported {
-				if ok && entry.Label == "zho_Hant" {
-					l, supported = lingua.Chinese, true
-				}
-				if !supported {
-					return nil, fmt.Errorf("lingua: language %q is not supported by lingua-go (supported: %s)", s, strings.Join(LinguaLabels(), ", "))
-				}
+			l, err := linguaLanguage(s)
+			if err != nil {
+				return nil, err
 			}
 			if !seen[l] {
 				seen[l] = true
@@ -140,6 +130,29 @@ func NewLingua(opts LinguaOptions) (*Lingua, error) {
 		lingua.NewLanguageDetectorBuilder().FromLanguages(langs...).WithPreloadedLanguageModels().Build()
 	}
 	return b, nil
+}
+
+// CheckLinguaLanguage returns an error unless s (a label, code or name) is a lingua-go
+// language.
+func CheckLinguaLanguage(s string) error {
+	_, err := linguaLanguage(s)
+	return err
+}
+
+func linguaLanguage(s string) (lingua.Language, error) {
+	entry, ok := Lookup(s)
+	if !ok {
+		return 0, fmt.Errorf("unknown language %q", s)
+	}
+	if entry.Label == "zho_Hant" {
+		return lingua.Chinese, nil
+	}
+	for _, l := range lingua.AllLanguages() {
+		if linguaLabel(l) == entry.Label {
+			return l, nil
+		}
+	}
+	return 0, fmt.Errorf("language %q is not supported by lingua-go (supported: %s)", s, strings.Join(LinguaLabels(), ", "))
 }
 
 func otherLanguage(l lingua.Language) lingua.Language {

@@ -172,6 +172,21 @@ func (c *scriptCounter) result() (string, float64) {
 	return code, float64(bestN) / float64(c.letters)
 }
 
+// IsScriptCode reports whether code is an ISO 15924 code of a Unicode script, or one of
+// the codes DetectScript uses for groups (Hans, Hant, Jpan, Kore, Zyyy).
+func IsScriptCode(code string) bool {
+	switch code {
+	case scriptHans, scriptHant, scriptJpan, "Kore", NoScript:
+		return true
+	}
+	for _, c := range iso15924 {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
 // scriptTable maps runes to script indexes (0 = ignored).
 type scriptTable struct {
 	codes  []string // index -> ISO 15924 code; codes[0] = ""

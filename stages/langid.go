@@ -1,0 +1,378 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sieve-data/sieve/lang"
+	"github.com/sieve-data/sieve/pipeline"
+)
+
+// LangIDConfig configures language and script identification.
+type LangIDConfig struct {
+	Backend string `yaml:"backend" doc:"lingua (embedded, no download) | fasttext (a fastText model file: GlotLID, OpenLID, lid.176, your own)"`
+	Model   string `yaml:"model" doc:"fasttext: the model file (.bin or .ftz), relative to the config file"`
+	// Candidates restricts the lingua backend's languages; it is not a filter on the output.
+	Candidates []string `yaml:"candidates" doc:"lingua: the languages it chooses among (labels, codes or names); empty = all 75 lingua-go languages"`
+	Preload    bool     `yaml:"preload" doc:"lingua: load every model at start-up (about 15 s and 1.4 GB for all languages) instead of as texts need them"`
+	Languages  []string `yaml:"languages" doc:"allow-list: labels (yor_Latn, yo, Yoruba), und_<Script>, or scripts (Ethi = every label in that script); other documents are rejected (langid.not_allowed); empty = keep every language"`
+	// MinConfidence maps labels to the minimum probability of that label; key "default"
+	// applies to the others.
+	MinConfidence map[string]float64 `yaml:"min_confidence" doc:"minimum probability of the label: {default: P, <label>: P, ...}"`
+	Below         string             `yaml:"below" doc:"reject | und: a label below its minimum confidence rejects the document (langid.low_confidence) or keeps it labelled und_<Script>"`
+	SampleChars   int                `yaml:"sample_chars" doc:"characters classified per document: whole sentences spread over it; -1 = the whole text"`
+	OpenSet       OpenSetConfig      `yaml:"open_set" doc:"absolute check that the text looks like the predicted language; failing texts become und_<Script>"`
+	Profiles      []string           `yaml:"profiles" doc:"extra open-set profile files (made with sieve langid profile), relative to the config file; they add or replace languages"`
+	Fields        []string           `yaml:"fields" doc:"input fields whose text is identified, joined by a newline (e.g. [prompt, response] for instruction records); empty = the document text"`
+}
+
+// OpenSetConfig configures the open-set check.
+type OpenSetConfig struct {
+	Enabled      bool               `yaml:"enabled" doc:"run the check"`
+	MinFit       float64            `yaml:"min_fit" doc:"minimum fit of the text to the predicted language's profile (about 0 for text of the language; lower keeps more, see sieve eval langid)"`
+	ScriptMinFit map[string]float64 `yaml:"script_min_fit" doc:"min_fit per script of the predicted label (ISO 15924 code); others use min_fit"`
+	MaxUnknown   float64            `yaml:"max_unknown" doc:"maximum share of the text's letters that the language does not use"`
+}
+
+// DefaultLangIDConfig returns the defaults: lingua with every language, a 300-character
+// sample, the open-set check on, minimum confidence 0.2, low-confidence documents rejected.
+func DefaultLangIDConfig() LangIDConfig {
+	return LangIDConfig{
+		Backend:       "lingua",
+		MinConfidence: map[string]float64{"default": DefaultMinConfidence},
+		Below:         "reject",
+		SampleChars:   lang.DefaultSampleChars,
+		OpenSet: OpenSetConfig{
+			Enabled:      true,
+			MinFit:       lang.DefaultMinFit,
+			ScriptMinFit: lang.DefaultScriptMinFit(),
+			MaxUnknown:   lang.DefaultMaxUnknown,
+		},
+	}
+}
+
+// DefaultMinConfidence is the default minimum probability of a label. Confidences are
+// relative to the candidates the backend weighed; on dev.tsv a minimum of 0.2 refuses almost
+// only wrong labels.
+const DefaultMinConfidence = 0.2
+
+// Validate implements pipeline.Validator.
+func (c *LangIDConfig) Validate() []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	add := func(f, format string, args ...any) {
+		errs = append(errs, pipeline.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch c.Backend {
+	case "lingua":
+		if c.Model != "" {
+			add("model", "only for backend fasttext")
+		}
+		for i, s := range c.Candidates {
+			if err := lang.CheckLinguaLanguage(s); err != nil {
+				add("candidates", "[%d]: %v", i, err)
+			}
+		}
+	case "fasttext":
+		if c.Model == "" {
+			add("model", "required for backend fasttext")
+		}
+		if len(c.Candidates) > 0 {
+			add("candidates", "only for backend lingua (a fastText model has its own labels)")
+		}
+		if c.Preload {
+			add("preload", "only for backend lingua")
+		}
+	default:
+		add("backend", "must be one of lingua, fasttext; got %q", c.Backend)
+	}
+	for i, s := range c.Languages {
+		if _, _, ok := allowEntry(s); !ok {
+			add("languages", "[%d]: %q is neither a known language label, und_<Script> nor an ISO 15924 script", i, s)
+		}
+	}
+	keys := make([]string, 0, len(c.MinConfidence))
+	for k := range c.MinConfidence {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := c.MinConfidence[k]
+		if k != "default" {
+			if _, ok := lang.Lookup(k); !ok {
+				add("min_confidence."+k, "unknown language (keys are labels such as yor_Latn, or default)")
+				continue
+			}
+		}
+		if !(v >= 0 && v <= 1) {
+			add("min_confidence."+k, "must be in 0..1, got %v", v)
+		}
+	}
+	switch c.Below {
+	case "reject", "und":
+	default:
+		add("below", "must be one of reject, und; got %q", c.Below)
+	}
+	if c.SampleChars == 0 || c.SampleChars < -1 {
+		add("sample_chars", "must be >= 1 or -1 (whole text), got %d", c.SampleChars)
+	}
+	if o := c.OpenSet; o.Enabled {
+		if !(o.MaxUnknown >= 0 && o.MaxUnknown <= 1) {
+			add("open_set.max_unknown", "must be in 0..1, got %v", o.MaxUnknown)
+		}
+		if o.MinFit < -20 || o.MinFit > 5 {
+			add("open_set.min_fit", "must be in -20..5, got %v", o.MinFit)
+		}
+		for s, v := range o.ScriptMinFit {
+			if !knownScript(s) {
+				add("open_set.script_min_fit."+s, "not an ISO 15924 script code")
+			} else if v < -20 || v > 5 {
+				add("open_set.script_min_fit."+s, "must be in -20..5, got %v", v)
+			}
+		}
+	}
+	for i, f := range c.Fields {
+		if strings.TrimSpace(f) == "" {
+			add("fields", "[%d]: empty field name", i)
+		}
+	}
+	return errs
+}
+
+// allowEntry parses a languages entry: a label (canonical) or a script.
+func allowEntry(s string) (label, script string, ok bool) {
+	s = strings.TrimSpace(s)
+	if knownScript(s) {
+		return "", s, true
+	}
+	if s == lang.NoLanguage {
+		return s, "", true
+	}
+	if rest, found := strings.CutPrefix(s, "und_"); found && knownScript(rest) {
+		return s, "", true
+	}
+	if l, found := lang.Lookup(s); found {
+		return l.Label, "", true
+	}
+	return "", "", false
+}
+
+// knownScript reports whether s is an ISO 15924 code sieve can emit.
+func knownScript(s string) bool {
+	if len(s) != 4 {
+		return false
+	}
+	return lang.IsScriptCode(s)
+}
+
+// LangID labels each document with its language (doc.Lang), script (doc.Script) and the
+// label's probability (doc.LangScore), and rejects documents below their minimum confidence
+// or outside the allow-list. It is safe for concurrent use; the backend is built once.
+type LangID struct {
+	cfg       LangIDConfig
+	id        *lang.Identifier
+	allow     map[string]bool // labels
+	allowScr  map[string]bool // scripts
+	below     string
+	backend   string
+	loadTime  time.Duration
+	counts    [nCounts]atomic.Int64
+	refusedBy [3]atomic.Int64 // by lang.Refusal
+}
+
+const (
+	cntIdentified = iota // a language label
+	cntUndScript         // und_<Script>: no backend language in the script
+	cntNoLetters         // zxx_Zyyy
+	cntNotAllowed
+	cntLowConfidence // rejected below min_confidence
+	cntMissingField
+	nCounts
+)
+
+var (
+	_ pipeline.Stage    = (*LangID)(nil)
+	_ pipeline.Reporter = (*LangID)(nil)
+)
+
+func init() {
+	pipeline.MustRegister("langid", pipeline.Spec{
+		Summary: "Labels language (ISO 639-3 + script, e.g. yor_Latn) and script; says und_<Script> instead of guessing; rejects low-confidence or unwanted languages.",
+		Example: "{backend: lingua, languages: [yor_Latn, hau_Latn, ibo_Latn, Ethi], min_confidence: {default: 0.5, yor_Latn: 0.3}, below: reject, sample_chars: 300}",
+		Mode:    pipeline.Parallel,
+		Config: func() any {
+			c := DefaultLangIDConfig()
+			return &c
+		},
+		New: func(cfg any, env *pipeline.Env) (pipeline.Stage, error) {
+			return NewLangID(*cfg.(*LangIDConfig), env)
+		},
+	})
+}
+
+// NewLangID builds the stage: it loads the backend (and, with preload, every lingua model)
+// and the extra profiles, so a bad path fails before any work.
+func NewLangID(cfg LangIDConfig, env *pipeline.Env) (*LangID, error) {
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("stage %s: %s: %s", env.Name, errs[0].Field, errs[0].Msg)
+	}
+	start := time.Now()
+	id, err := NewLangIdentifier(cfg, env)
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", env.Name, err)
+	}
+	s := &LangID{cfg: cfg, id: id, allow: map[string]bool{}, allowScr: map[string]bool{}, below: cfg.Below, backend: cfg.Backend, loadTime: time.Since(start)}
+	for _, e := range cfg.Languages {
+		label, script, _ := allowEntry(e)
+		if script != "" {
+			s.allowScr[script] = true
+		} else {
+			s.allow[label] = true
+		}
+	}
+	if env.Logger != nil && cfg.Preload {
+		env.Logger.Info("langid backend ready", "stage", env.Name, "backend", cfg.Backend, "seconds", s.loadTime.Seconds())
+	}
+	return s, nil
+}
+
+// NewLangIdentifier builds the lang.Identifier a langid config describes (also used by the
+// `sieve langid` and `sieve eval langid` commands). Paths are resolved with env.
+func NewLangIdentifier(cfg LangIDConfig, env *pipeline.Env) (*lang.Identifier, error) {
+	profiles := lang.DefaultProfiles()
+	if len(cfg.Profiles) > 0 {
+		var extra []*lang.Profile
+		for _, p := range cfg.Profiles {
+			ps, err := lang.ReadProfileFile(env.Resolve(p))
+			if err != nil {
+				return nil, err
+			}
+			extra = append(extra, ps...)
+		}
+		profiles = profiles.With(extra...)
+	}
+	var backend lang.Backend
+	switch cfg.Backend {
+	case "lingua":
+		b, err := lang.NewLingua(lang.LinguaOptions{Languages: cfg.Candidates, Preload: cfg.Preload, Profiles: profiles})
+		if err != nil {
+			return nil, err
+		}
+		backend = b
+	case "fasttext":
+		b, err := lang.NewFastText(env.Resolve(cfg.Model))
+		if err != nil {
+			return nil, fmt.Errorf("fasttext model: %w", err)
+		}
+		backend = b
+	default:
+		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
+	}
+	opts := lang.IdentifierOptions{SampleChars: cfg.SampleChars, MinConfidenceBy: map[string]float64{}}
+	for k, v := range cfg.MinConfidence {
+		if k == "default" {
+			opts.MinConfidence = v
+		} else {
+			opts.MinConfidenceBy[k] = v
+		}
+	}
+	if cfg.OpenSet.Enabled {
+		opts.OpenSet = &lang.OpenSet{
+			Profiles:     profiles,
+			MinFit:       cfg.OpenSet.MinFit,
+			ScriptMinFit: cfg.OpenSet.ScriptMinFit,
+			MaxUnknown:   cfg.OpenSet.MaxUnknown,
+		}
+	}
+	return lang.NewIdentifier(backend, opts), nil
+}
+
+// Identifier returns the stage's identifier.
+func (s *LangID) Identifier() *lang.Identifier { return s.id }
+
+// Process implements pipeline.Stage.
+func (s *LangID) Process(_ context.Context, d *pipeline.Document) (pipeline.Verdict, error) {
+	text, ok := s.text(d)
+	if !ok {
+		s.counts[cntMissingField].Add(1)
+		return pipeline.Rejectf("langid.missing_field", "no text in fields %s", strings.Join(s.cfg.Fields, ", ")), nil
+	}
+	r := s.id.Identify(text)
+	d.Lang, d.Script, d.LangScore = r.Label, r.Script, r.Prob
+	switch {
+	case r.Label == lang.NoLanguage:
+		s.counts[cntNoLetters].Add(1)
+	case r.Refused != lang.RefusedNone:
+		s.refusedBy[r.Refused].Add(1)
+		if r.Refused == lang.RefusedLowConfidence && s.below == "reject" {
+			s.counts[cntLowConfidence].Add(1)
+			return pipeline.Rejectf("langid.low_confidence", "%s %.2f < %.2f", r.Guess, r.GuessProb, s.id.MinConfidence(r.Guess)), nil
+		}
+	case lang.IsUnd(r.Label):
+		s.counts[cntUndScript].Add(1)
+	default:
+		s.counts[cntIdentified].Add(1)
+	}
+	if (len(s.allow) > 0 || len(s.allowScr) > 0) && !s.allow[r.Label] && !s.allowScr[r.Script] && !s.allowScr[lang.LabelScript(r.Label)] {
+		s.counts[cntNotAllowed].Add(1)
+		return pipeline.Rejectf("langid.not_allowed", "%s", notAllowedDetail(r)), nil
+	}
+	return pipeline.Keep, nil
+}
+
+func notAllowedDetail(r lang.Result) string {
+	switch r.Refused {
+	case lang.RefusedOpenSet:
+		return fmt.Sprintf("%s not in languages (best guess %s %.2f does not fit its profile: fit %.2f)", r.Label, r.Guess, r.GuessProb, r.Fit.Value)
+	case lang.RefusedLowConfidence:
+		return fmt.Sprintf("%s not in languages (best guess %s %.2f below its minimum confidence)", r.Label, r.Guess, r.GuessProb)
+	}
+	return r.Label + " not in languages"
+}
+
+// text returns the text to identify: the document text, or the configured fields joined
+// by a newline ("text" names the document text). ok is false when no field has text.
+func (s *LangID) text(d *pipeline.Document) (string, bool) {
+	if len(s.cfg.Fields) == 0 {
+		return d.Text, true
+	}
+	var parts []string
+	for _, f := range s.cfg.Fields {
+		if f == "text" {
+			parts = append(parts, d.Text)
+			continue
+		}
+		if v, ok := d.Meta[f].(string); ok {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) == 0 {
+		return "", false
+	}
+	if len(parts) == 1 {
+		return parts[0], true
+	}
+	return strings.Join(parts, "\n"), true
+}
+
+// Report implements pipeline.Reporter.
+func (s *LangID) Report() map[string]any {
+	return map[string]any{
+		"backend":                 s.backend,
+		"load_seconds":            s.loadTime.Seconds(),
+		"identified":              s.counts[cntIdentified].Load(),
+		"und_unsupported":         s.counts[cntUndScript].Load(),
+		"und_open_set":            s.refusedBy[lang.RefusedOpenSet].Load(),
+		"und_low_confidence":      s.refusedBy[lang.RefusedLowConfidence].Load(),
+		"no_letters":              s.counts[cntNoLetters].Load(),
+		"rejected_not_allowed":    s.counts[cntNotAllowed].Load(),
+		"rejected_low_confidence": s.counts[cntLowConfidence].Load(),
+		"rejected_missing_field":  s.counts[cntMissingField].Load(),
+	}
+}
+
+// Close implements pipeline.Stage.
+func (s *LangID) Close(context.Context) error { return nil }
