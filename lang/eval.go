@@ -91,8 +91,8 @@ type EvalReport struct {
 	Workers       int     `json:"workers"`
 	Seconds       float64 `json:"seconds"`
 	DocsPerSec    float64 `json:"docs_per_sec"`
-	// PeakRSS is the process's peak resident memory in bytes after the run (Linux; the Go
-	// runtime's total elsewhere).
+	// PeakRSS is the process's peak resident memory in bytes after the run, before any
+	// baseline (Linux; the Go runtime's total elsewhere).
 	PeakRSS  int64     `json:"peak_rss_bytes"`
 	Baseline *Baseline `json:"baseline,omitempty"`
 }
@@ -254,6 +254,8 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 		rep.Curve = append(rep.Curve, CurvePoint{MinFit: mf, SupportedRecall: cm.accuracy, MacroF1: cm.macroF1, UnsupportedWrong: u.LatinWrongRate})
 	}
 
+	rep.PeakRSS = peakRSS() // before the baseline, which preloads every lingua-go model
+
 	if opts.Baseline != nil {
 		base := make([]string, len(examples))
 		t0 := time.Now()
@@ -268,7 +270,6 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 			rep.Baseline.DocsPerSec = float64(len(examples)) / secs
 		}
 	}
-	rep.PeakRSS = peakRSS()
 	return rep, nil
 }
 
