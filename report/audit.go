@@ -1,0 +1,325 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Verdict codes a reviewer ticks in an audit file. A kept sample takes one of VerdictOK,
+// VerdictWrongLanguage, VerdictPoorQuality; a rejected one VerdictOK or VerdictWronglyRejected.
+const (
+	VerdictOK              = "ok"
+	VerdictWrongLanguage   = "wrong_language"
+	VerdictPoorQuality     = "poor_quality"
+	VerdictWronglyRejected = "wrongly_rejected"
+)
+
+// verdictChoice is one box of a sample: its code and its explanation for a language
+// (with %s for its name) and for an undetermined label ("" leaves the box out).
+type verdictChoice struct{ code, lang, und string }
+
+// verdictChoices lists the boxes of each kind of sample.
+var verdictChoices = map[SampleKind][]verdictChoice{
+	Kept: {
+		{VerdictOK, "the text is in %s and worth training on", "the text is worth training on"},
+		{VerdictWrongLanguage, "the text is not (mainly) in %s", ""},
+		{VerdictPoorQuality, "right language, but boilerplate, garbled, machine-translated or otherwise not worth keeping", "boilerplate, garbled, machine-translated or otherwise not worth keeping"},
+	},
+	Rejected: {
+		{VerdictOK, "rightly removed", "rightly removed"},
+		{VerdictWronglyRejected, "good %s text that should have been kept", "good text that should have been kept"},
+	},
+}
+
+// samplePrefix starts the marker comment that identifies a sample in an audit file.
+const samplePrefix = "<!-- sieve:sample "
+
+type sampleMarker struct {
+	Kind   SampleKind `json:"kind"`
+	ID     string     `json:"id"`
+	Origin string     `json:"origin"`
+}
+
+// AuditLang is the audit of one language: its samples with the verdicts recorded so far.
+type AuditLang struct {
+	Label, Name   string
+	Kept          []Sample
+	Rejected      []Sample
+	KeptTotal     int64 // documents the kept samples were drawn from
+	RejectedTotal int64
+	Verdicts      map[string]string // Sample.Key() -> verdict code
+}
+
+// WriteAudit writes the audit file of one language: instructions, then each sample with one
+// checkbox per verdict (ticked when a.Verdicts holds one) and its text in a fenced block.
+func WriteAudit(w io.Writer, a *AuditLang, seed uint64, runName string) error {
+	b := &bytes.Buffer{}
+	fmt.Fprintf(b, "# Audit: %s (`%s`)\n\n", a.Name, a.Label)
+	fmt.Fprintf(b, "Dataset %s. %d of %s kept and %d of %s rejected documents labelled `%s`, drawn at random (seed %d; the same run and seed draw the same documents).\n\n",
+		mdText(runName), len(a.Kept), num(a.KeptTotal), len(a.Rejected), num(a.RejectedTotal), a.Label, seed)
+	b.WriteString("**How to review.** For each sample, tick exactly one box (`- [x]`). Then run `sieve report <run directory>`: it counts the verdicts into the dataset card and report.html, and keeps them when it rebuilds this file.\n\n")
+	for _, kind := range []SampleKind{Kept, Rejected} {
+		list := a.Kept
+		title := "Kept documents"
+		prefix := "K"
+		if kind == Rejected {
+			list, title, prefix = a.Rejected, "Rejected documents", "R"
+		}
+		fmt.Fprintf(b, "## %s\n\n", title)
+		if len(list) == 0 {
+			b.WriteString("None.\n\n")
+			continue
+		}
+		for i := range list {
+			s := &list[i]
+			fmt.Fprintf(b, "### %s%d · `%s`\n\n", prefix, i+1, codeSpanSafe(s.ID))
+			mk, _ := json.Marshal(sampleMarker{Kind: s.Kind, ID: s.ID, Origin: s.Origin}) // escapes < and >
+			fmt.Fprintf(b, "%s%s -->\n\n", samplePrefix, mk)
+			if kind == Kept {
+				fmt.Fprintf(b, "From %s · %s chars", mdText(s.Origin), num(int64(s.Chars)))
+				if s.Score > 0 {
+					fmt.Fprintf(b, " · language ID confidence %.2f", s.Score)
+				}
+			} else {
+				fmt.Fprintf(b, "From %s · %s chars · removed by `%s`: `%s` (%s)", mdText(s.Origin), num(int64(s.Chars)), s.Stage, s.Reason, mdText(s.Detail))
+			}
+			b.WriteString("\n\n")
+			got := a.Verdicts[s.Key()]
+			for _, c := range verdictChoices[kind] {
+				expl := c.und
+				if !undetermined(a.Label) {
+					expl = strings.ReplaceAll(c.lang, "%s", a.Name)
+				}
+				if expl == "" {
+					continue
+				}
+				box := " "
+				if got == c.code {
+					box = "x"
+				}
+				fmt.Fprintf(b, "- [%s] %s: %s\n", box, c.code, mdText(expl))
+			}
+			b.WriteString("\n")
+			if s.Text == "" {
+				b.WriteString("(no text)\n")
+			} else {
+				fence := fenceFor(s.Text)
+				fmt.Fprintf(b, "%stext\n%s\n%s\n", fence, s.Text, fence)
+			}
+			if s.Chars > maxSampleChars {
+				fmt.Fprintf(b, "\n(first %d of %s characters)\n", maxSampleChars, num(int64(s.Chars)))
+			}
+			b.WriteString("\n")
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// fenceFor returns a code fence of backticks longer than any run of backticks in text.
+func fenceFor(text string) string {
+	longest, run := 0, 0
+	for i := 0; i < len(text); i++ {
+		if text[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
+// codeSpanSafe makes s fit in a one-backtick code span on one line.
+func codeSpanSafe(s string) string {
+	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(s)
+	if s == "" {
+		return "(no id)"
+	}
+	return s
+}
+
+// AuditFile is what ReadAudit found in an audit file.
+type AuditFile struct {
+	Verdicts map[string]string // Sample.Key() -> verdict code, for samples with one box ticked
+	Samples  int               // samples found
+	Problems []string          // "line N: ..." for boxes that cannot be read as one verdict
+}
+
+// ReadAudit reads the verdicts ticked in an audit file written by WriteAudit. A sample with
+// no box ticked has no verdict; one with several, or with an unknown code ticked, is listed
+// in Problems and has no verdict. Text inside code fences is never read as a verdict.
+func ReadAudit(r io.Reader) (*AuditFile, error) {
+	out := &AuditFile{Verdicts: map[string]string{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	var (
+		fence    string // the open fence, "" outside one
+		cur      *sampleMarker
+		curLine  int
+		ticked   []string
+		lineNo   int
+		finished = func() {
+			if cur == nil {
+				return
+			}
+			key := (&Sample{Kind: cur.Kind, ID: cur.ID, Origin: cur.Origin}).Key()
+			switch {
+			case len(ticked) == 1:
+				out.Verdicts[key] = ticked[0]
+			case len(ticked) > 1:
+				out.Problems = append(out.Problems, fmt.Sprintf("line %d: sample %q has %d boxes ticked (%s); tick one", curLine, cur.ID, len(ticked), strings.Join(ticked, ", ")))
+			}
+			cur, ticked = nil, nil
+		}
+	)
+	for sc.Scan() {
+		lineNo++
+		line := sc.Text()
+		trim := strings.TrimSpace(line)
+		if fence != "" {
+			if strings.HasPrefix(trim, fence[:1]) && strings.Trim(trim, fence[:1]) == "" && len(trim) >= len(fence) {
+				fence = ""
+			}
+			continue
+		}
+		if f := openingFence(trim); f != "" {
+			fence = f
+			continue
+		}
+		if rest, ok := strings.CutPrefix(trim, samplePrefix); ok {
+			finished()
+			body, ok := strings.CutSuffix(rest, "-->")
+			var mk sampleMarker
+			if !ok || json.Unmarshal([]byte(strings.TrimSpace(body)), &mk) != nil || (mk.Kind != Kept && mk.Kind != Rejected) {
+				out.Problems = append(out.Problems, fmt.Sprintf("line %d: unreadable sample marker", lineNo))
+				continue
+			}
+			out.Samples++
+			cur, curLine = &mk, lineNo
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		code, checked, ok := checkbox(trim)
+		if !ok || !checked {
+			continue
+		}
+		valid := false
+		for _, c := range verdictChoices[cur.Kind] {
+			valid = valid || c.code == code
+		}
+		if !valid {
+			out.Problems = append(out.Problems, fmt.Sprintf("line %d: %q is not a verdict for a %s sample", lineNo, code, cur.Kind))
+			continue
+		}
+		ticked = append(ticked, code)
+	}
+	finished()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", lineNo+1, err)
+	}
+	return out, nil
+}
+
+// openingFence returns the fence a line opens (``` or ~~~, three or more), or "".
+func openingFence(trim string) string {
+	for _, c := range []byte{'`', '~'} {
+		n := 0
+		for n < len(trim) && trim[n] == c {
+			n++
+		}
+		if n >= 3 {
+			return trim[:n]
+		}
+	}
+	return ""
+}
+
+// checkbox parses a task list item "- [x] code: ..." (or "* [X] code ...") and returns the
+// code and whether the box is ticked.
+func checkbox(trim string) (code string, checked, ok bool) {
+	if len(trim) < 6 || (trim[0] != '-' && trim[0] != '*' && trim[0] != '+') || trim[1] != ' ' || trim[2] != '[' || trim[4] != ']' {
+		return "", false, false
+	}
+	switch trim[3] {
+	case 'x', 'X':
+		checked = true
+	case ' ':
+	default:
+		return "", false, false
+	}
+	rest := strings.TrimSpace(trim[5:])
+	end := strings.IndexFunc(rest, func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if end < 0 {
+		end = len(rest)
+	}
+	return strings.ToLower(rest[:end]), checked, true
+}
+
+// AuditSummary counts the verdicts of one language.
+type AuditSummary struct {
+	Label           string
+	Kept, Rejected  int // samples
+	KeptReviewed    int
+	OK              int // kept samples judged ok
+	WrongLanguage   int
+	PoorQuality     int
+	RejReviewed     int
+	RightlyRejected int
+	WronglyRejected int
+}
+
+// Summarise counts the verdicts of a language's samples.
+func (a *AuditLang) Summarise() AuditSummary {
+	s := AuditSummary{Label: a.Label, Kept: len(a.Kept), Rejected: len(a.Rejected)}
+	for i := range a.Kept {
+		switch a.Verdicts[a.Kept[i].Key()] {
+		case VerdictOK:
+			s.OK++
+		case VerdictWrongLanguage:
+			s.WrongLanguage++
+		case VerdictPoorQuality:
+			s.PoorQuality++
+		default:
+			continue
+		}
+		s.KeptReviewed++
+	}
+	for i := range a.Rejected {
+		switch a.Verdicts[a.Rejected[i].Key()] {
+		case VerdictOK:
+			s.RightlyRejected++
+		case VerdictWronglyRejected:
+			s.WronglyRejected++
+		default:
+			continue
+		}
+		s.RejReviewed++
+	}
+	return s
+}
+
+// orphans counts the verdicts in v for samples that are not in a.
+func (a *AuditLang) orphans(v map[string]string) []string {
+	have := map[string]bool{}
+	for _, l := range [][]Sample{a.Kept, a.Rejected} {
+		for i := range l {
+			have[l[i].Key()] = true
+		}
+	}
+	var out []string
+	for k := range v {
+		if !have[k] {
+			out = append(out, strings.ReplaceAll(k, "\x00", " "))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
