@@ -36,7 +36,7 @@ const (
 	// DatasetSink retain for their row groups: past it, the writer holding the most writes
 	// its row group out early and lets its buffers go. One row group per language would
 	// otherwise multiply memory by the number of languages.
-	sinkBufferBudget = 128 << 20
+	sinkBufferBudget = 64 << 20
 )
 
 // shardWriter is what a sink needs of a ParquetWriter or JSONLWriter.
