@@ -319,6 +319,16 @@ func terminator(r rune) int {
 	return termNone
 }
 
+// IsSentenceTerminator reports whether r is one of the marks that end a sentence in some
+// script, the ones EachSentence splits on: . ! ? … ‼ and the full stops and question marks of
+// other scripts (। ॥ ။ ። ፧ 。 ！ ？ ؟ ۔ ។ ៕ ༎ and a few more). Quality rules use it for
+// "the line ends with terminal punctuation" in every script.
+func IsSentenceTerminator(r rune) bool { return terminator(r) != termNone }
+
+// IsClosingPunct reports whether r is a closing quote or bracket that may follow a sentence
+// terminator inside the same sentence (" ' ) ] } ’ ” » › 」 』 ） 】 〉 》).
+func IsClosingPunct(r rune) bool { return closer(r) }
+
 // closer reports whether r may follow a terminator inside the same sentence (closing quotes
 // and brackets).
 func closer(r rune) bool {
