@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/sieve-data/sieve/formats"
 	"github.com/sieve-data/sieve/lang"
 	"github.com/sieve-data/sieve/pipeline"
+	"github.com/sieve-data/sieve/report"
 )
 
 func runCommand() *cli.Command {
@@ -131,6 +133,9 @@ func execute(ctx context.Context, c *cli.Context, cfg *pipeline.Config, text []b
 		}
 		return cli.Exit("run failed: "+err.Error(), 1)
 	}
+	if err := report.Build(res.Dir); err != nil {
+		return cli.Exit(err.Error()+" (the dataset itself is complete; `sieve report "+res.Dir+"` retries)", 1)
+	}
 	if !quiet {
 		st := res.Stats
 		fmt.Fprintf(stderr, "read %d, kept %d, rejected %d in %.1fs (%.0f docs/s) -> %s\n",
@@ -140,6 +145,7 @@ func execute(ctx context.Context, c *cli.Context, cfg *pipeline.Config, text []b
 				fmt.Fprintf(stderr, "  %-22s %-34s %d\n", s.Name, r, s.Rejected[r])
 			}
 		}
+		fmt.Fprintf(stderr, "dataset card %s, report %s, audit samples in %s\n", filepath.Join(res.Dir, report.CardFile), filepath.Join(res.Dir, report.HTMLFile), filepath.Join(res.Dir, report.AuditDir))
 	}
 	return nil
 }
