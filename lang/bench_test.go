@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -89,4 +90,103 @@ func docsFromLabelled(path string, size, perLang int) ([]string, error) {
 	}
 	flush()
 	return docs, nil
+}
+
+var (
+	benchIDOnce sync.Once
+	benchID     *Identifier
+	benchPlain  func(string) string
+)
+
+// benchIdentifier is the default configuration: lingua with every language, the open-set
+// check, a 300-character sample. The documents' models are loaded before timing.
+func benchIdentifier(b *testing.B) *Identifier {
+	benchIDOnce.Do(func() {
+		l, err := NewLingua(LinguaOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := DefaultOpenSet()
+		benchID = NewIdentifier(l, IdentifierOptions{OpenSet: &o})
+		for _, d := range benchDocs(b) {
+			benchID.Identify(d)
+		}
+	})
+	return benchID
+}
+
+func setDocBytes(b *testing.B, docs []string) {
+	var n int64
+	for _, d := range docs {
+		n += int64(len(d))
+	}
+	b.SetBytes(n / int64(len(docs)))
+}
+
+// BenchmarkIdentify: sieve's lingua backend on 1.4 KB documents, one goroutine. Compare with
+// BenchmarkPlainLingua (go test ./lang -run X -bench 'Identify|PlainLingua' -benchtime 200x).
+func BenchmarkIdentify(b *testing.B) {
+	docs := benchDocs(b)
+	id := benchIdentifier(b)
+	setDocBytes(b, docs)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		id.Identify(docs[i%len(docs)])
+		i++
+	}
+}
+
+// BenchmarkIdentifyParallel runs one Identifier from GOMAXPROCS goroutines: run it with
+// -cpu 1,2 to check that workers scale.
+func BenchmarkIdentifyParallel(b *testing.B) {
+	docs := benchDocs(b)
+	id := benchIdentifier(b)
+	setDocBytes(b, docs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id.Identify(docs[int(next.Add(1))%len(docs)])
+		}
+	})
+}
+
+// BenchmarkPlainLingua: lingua-go as it comes, DetectLanguageOf on the whole document with
+// every language preloaded (15 s and 1.4 GB before timing starts).
+func BenchmarkPlainLingua(b *testing.B) {
+	docs := benchDocs(b)
+	if benchPlain == nil {
+		p, err := PlainLingua(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchPlain = p
+	}
+	setDocBytes(b, docs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		benchPlain(docs[i%len(docs)])
+		i++
+	}
+}
+
+// BenchmarkLinguaPredict is the backend alone on the sample Identify would classify.
+func BenchmarkLinguaPredict(b *testing.B) {
+	docs := benchDocs(b)
+	id := benchIdentifier(b)
+	samples := make([]string, len(docs))
+	for i, d := range docs {
+		samples[i] = Sample(d, DefaultSampleChars)
+	}
+	buf := make([]Prediction, 0, 16)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		buf = id.Backend().Predict(samples[i%len(samples)], 5, buf[:0])
+		i++
+	}
 }

@@ -64,9 +64,10 @@ type EvalOptions struct {
 	// CurveFits are the open-set MinFit values of the trade-off curve; nil means a default
 	// grid from -2 to 0.4.
 	CurveFits []float64
-	// Baseline, when not nil, labels every example a second way to compare with (for example
-	// PlainLingua: lingua-go's DetectLanguageOf on the whole text).
-	Baseline     func(text string) string
+	// Baseline, when not nil, builds a second labeller to compare with (for example
+	// PlainLingua: lingua-go's DetectLanguageOf on the whole text). It is built after the
+	// main run and its peak memory is measured, so its loading cost counts against neither.
+	Baseline     func() (func(text string) string, error)
 	BaselineName string
 	Confusions   int // how many confusions to list; 0 = 15
 }
@@ -257,9 +258,13 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 	rep.PeakRSS = peakRSS() // before the baseline, which preloads every lingua-go model
 
 	if opts.Baseline != nil {
+		labeller, err := opts.Baseline()
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
 		base := make([]string, len(examples))
 		t0 := time.Now()
-		if err := parallel(ctx, len(examples), workers, func(i int) { base[i] = Canonical(opts.Baseline(examples[i].Text)) }); err != nil {
+		if err := parallel(ctx, len(examples), workers, func(i int) { base[i] = Canonical(labeller(examples[i].Text)) }); err != nil {
 			return nil, err
 		}
 		secs := time.Since(t0).Seconds()

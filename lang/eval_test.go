@@ -95,12 +95,10 @@ func TestEvalDev(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := PlainLingua(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := DefaultOpenSet()
-	rep, err := Evaluate(context.Background(), NewIdentifier(b, IdentifierOptions{OpenSet: &o}), ex, EvalOptions{Baseline: plain, BaselineName: "lingua-go"})
+	id := NewIdentifier(b, IdentifierOptions{OpenSet: &o, MinConfidence: DefaultMinConfidence})
+	plain := func() (func(string) string, error) { return PlainLingua(nil) }
+	rep, err := Evaluate(context.Background(), id, ex, EvalOptions{Baseline: plain, BaselineName: "lingua-go"})
 	if err != nil {
 		t.Fatal(err)
 	}

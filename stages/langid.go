@@ -43,7 +43,7 @@ type OpenSetConfig struct {
 func DefaultLangIDConfig() LangIDConfig {
 	return LangIDConfig{
 		Backend:       "lingua",
-		MinConfidence: map[string]float64{"default": DefaultMinConfidence},
+		MinConfidence: map[string]float64{"default": lang.DefaultMinConfidence},
 		Below:         "reject",
 		SampleChars:   lang.DefaultSampleChars,
 		OpenSet: OpenSetConfig{
@@ -54,11 +54,6 @@ func DefaultLangIDConfig() LangIDConfig {
 		},
 	}
 }
-
-// DefaultMinConfidence is the default minimum probability of a label. Confidences are
-// relative to the candidates the backend weighed; on dev.tsv a minimum of 0.2 refuses almost
-// only wrong labels.
-const DefaultMinConfidence = 0.2
 
 // Validate implements pipeline.Validator.
 func (c *LangIDConfig) Validate() []pipeline.FieldError {

@@ -316,11 +316,9 @@ func evalLangidCommand() *cli.Command {
 			}
 			opts := lang.EvalOptions{Workers: workers(c)}
 			if c.Bool("baseline") {
-				plain, err := lang.PlainLingua(splitList(c.String("candidates")))
-				if err != nil {
-					return cli.Exit("eval langid: "+err.Error(), 2)
-				}
-				opts.Baseline, opts.BaselineName = plain, "plain lingua-go DetectLanguageOf"
+				candidates := splitList(c.String("candidates"))
+				opts.Baseline = func() (func(string) string, error) { return lang.PlainLingua(candidates) }
+				opts.BaselineName = "plain lingua-go DetectLanguageOf"
 			}
 			rep, err := lang.Evaluate(c.Context, id, examples, opts)
 			if err != nil {
