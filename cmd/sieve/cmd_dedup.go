@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -41,6 +42,7 @@ func evalDedupCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "verify candidates by estimated Jaccard"},
 			&cli.BoolFlag{Name: "derive-bands", Usage: "derive bands and rows from --threshold (keeping bands x rows hashes)"},
 			&cli.IntFlag{Name: "max-docs", Usage: "use at most this many originals (0 = all)"},
+			&cli.StringFlag{Name: "edit-pct", Usage: "instead of Jaccard levels, edit LO-HI percent of each copy's words (e.g. 1-3)"},
 			&cli.IntFlag{Name: "workers", Usage: "signature workers (0 = number of CPUs)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -51,6 +53,11 @@ func evalDedupCommand() *cli.Command {
 			cfg.Verify = c.Bool("verify")
 			cfg.MaxDocs = c.Int("max-docs")
 			cfg.Workers = c.Int("workers")
+			if e := c.String("edit-pct"); e != "" {
+				if _, err := fmt.Sscanf(e, "%g-%g", &cfg.EditPct[0], &cfg.EditPct[1]); err != nil || cfg.EditPct[0] < 0 || cfg.EditPct[1] < cfg.EditPct[0] || cfg.EditPct[1] > 100 {
+					return cli.Exit("--edit-pct must be LO-HI percent, e.g. 1-3", 2)
+				}
+			}
 			if !(cfg.Threshold > 0 && cfg.Threshold < 1) {
 				return cli.Exit("--threshold must be in (0, 1)", 2)
 			}

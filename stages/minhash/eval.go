@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -66,10 +67,14 @@ type EvalConfig struct {
 	Verify    bool
 	Threshold float64   // pairs with true Jaccard >= Threshold are duplicates; also the verify threshold
 	Levels    []float64 // target true Jaccard levels of the edited copies
-	MaxDocs   int       // originals used; 0 = all
-	MinWords  int       // originals with fewer words are skipped
-	Seed      uint64
-	Workers   int // signature workers; 0 = GOMAXPROCS
+	// EditPct, when EditPct[1] > 0, replaces Levels: each copy gets a number of word
+	// substitutions drawn uniformly between EditPct[0] and EditPct[1] percent of its words
+	// (the setting of the datatrove measurement quoted in issue 4: 1-3%).
+	EditPct  [2]float64
+	MaxDocs  int // originals used; 0 = all
+	MinWords int // originals with fewer words are skipped
+	Seed     uint64
+	Workers  int // signature workers; 0 = GOMAXPROCS
 }
 
 // DefaultEvalConfig is the default dedup configuration with levels around 0.8.
@@ -122,6 +127,8 @@ type SyntheticResult struct {
 	DroppedPreexisting int           `json:"dropped_preexisting_near_duplicates"`
 	Docs               int           `json:"docs"`
 	Levels             []LevelResult `json:"levels"`
+	EditPct            []float64     `json:"edit_pct,omitempty"` // set in edit-rate mode
+	MissedCopies       int           `json:"missed_copies"`
 	// Acceptance: pairs with true J >= threshold against unrelated documents (every pair of
 	// documents made from different originals).
 	VsUnrelated PRF `json:"vs_unrelated"`
@@ -370,9 +377,22 @@ func EvalSynthetic(docs []EvalDoc, cfg EvalConfig) (*SyntheticResult, error) {
 				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
 				words := strings.Fields(origs[i].Text)
 				origSets[i] = ShingleSet(sh, origs[i].Text, "")
-				level := i % len(cfg.Levels)
-				ops := makeOps(rng, len(words), vocab)
-				c, j := makeCopy(sh, origSets[i], words, ops, cfg.Levels[level])
+				var c string
+				var j float64
+				level := 0
+				if cfg.EditPct[1] > 0 {
+					pct := cfg.EditPct[0] + rng.Float64()*(cfg.EditPct[1]-cfg.EditPct[0])
+					ops := makeOps(rng, max(1, int(math.Round(pct/100*float64(len(words))))), vocab)
+					for k := range ops {
+						ops[k].kind = 0 // substitutions: "words edited"
+					}
+					c = applyOps(words, ops)
+					j = SetJaccard(origSets[i], ShingleSet(sh, c, ""))
+				} else {
+					level = i % len(cfg.Levels)
+					ops := makeOps(rng, len(words), vocab)
+					c, j = makeCopy(sh, origSets[i], words, ops, cfg.Levels[level])
+				}
 				items[2*i] = evalItem{text: origs[i].Text, group: i, level: -1, trueJ: 1}
 				items[2*i+1] = evalItem{text: c, group: i, level: level, trueJ: j}
 			}
@@ -428,8 +448,13 @@ func EvalSynthetic(docs []EvalDoc, cfg EvalConfig) (*SyntheticResult, error) {
 		}
 		return int(dd.Root(uint32(num[i])))
 	}
-	levels := make([]LevelResult, len(cfg.Levels))
-	for l, t := range cfg.Levels {
+	targets := cfg.Levels
+	if cfg.EditPct[1] > 0 {
+		targets = []float64{0}
+		res.EditPct = cfg.EditPct[:]
+	}
+	levels := make([]LevelResult, len(targets))
+	for l, t := range targets {
 		levels[l].Target = t
 	}
 	tp, fn, fpBelow := 0, 0, 0
@@ -441,6 +466,8 @@ func EvalSynthetic(docs []EvalDoc, cfg EvalConfig) (*SyntheticResult, error) {
 		flagged := root(pos[g][0]) == root(pos[g][1])
 		if flagged {
 			lr.Flagged++
+		} else {
+			res.MissedCopies++
 		}
 		switch {
 		case it.trueJ >= cfg.Threshold && flagged:
@@ -718,6 +745,10 @@ func (r *EvalReport) WriteText(w io.Writer) {
 	s := r.Synthetic
 	fmt.Fprintf(w, "\n%s: %d originals (%d too short, %d already near-duplicates dropped), %d documents with the copies\n",
 		r.Data, s.Originals, s.SkippedShort, s.DroppedPreexisting, s.Docs)
+	if len(s.EditPct) == 2 {
+		fmt.Fprintf(w, "  copies with %.1f-%.1f%% of words edited: %d missed of %d (%.2f%%)\n", s.EditPct[0], s.EditPct[1],
+			s.MissedCopies, s.Originals, 100*float64(s.MissedCopies)/float64(max(1, s.Originals)))
+	}
 	fmt.Fprintf(w, "  %-7s %6s %10s %9s %8s\n", "level", "pairs", "mean true J", "flagged", "S-curve")
 	for _, l := range s.Levels {
 		fmt.Fprintf(w, "  %-7.2f %6d %10.3f %9.3f %8.3f\n", l.Target, l.Pairs, l.MeanTrueJ, l.FlaggedRate, l.SCurve)

@@ -92,3 +92,28 @@ func TestEvalLabelledPairsCounter(t *testing.T) {
 		t.Errorf("WD flagged rate %.2f < ND %.2f", rate["WD"], rate["ND"])
 	}
 }
+
+// Edit-rate mode: copies with 1-3% of words substituted; misses follow the S-curve and no
+// original joins another's cluster.
+func TestEvalEditRate(t *testing.T) {
+	docs, err := ReadJSONL[EvalDoc](sharedData(t, "docs/masakhanews.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultEvalConfig()
+	cfg.MaxDocs, cfg.EditPct = 300, [2]float64{1, 3}
+	res, err := EvalSynthetic(docs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.Levels[0]
+	if len(res.Levels) != 1 || l.Pairs != res.Originals || l.MeanTrueJ < 0.7 || l.MeanTrueJ > 0.95 {
+		t.Fatalf("edit-rate copies: %+v", res.Levels)
+	}
+	if miss := float64(res.MissedCopies) / float64(l.Pairs); miss > 1-l.SCurve+0.08 {
+		t.Errorf("missed %.3f of copies; S-curve at mean J predicts %.3f", miss, 1-l.SCurve)
+	}
+	if res.UnrelatedFlagged != 0 {
+		t.Errorf("%d unrelated pairs flagged", res.UnrelatedFlagged)
+	}
+}
