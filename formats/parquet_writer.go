@@ -48,11 +48,12 @@ func ParquetCodec(name string) (compress.Compression, error) {
 
 // ParquetWriter writes documents of one Shape to a Parquet file through pqarrow. Rows are
 // appended to column buffers that keep their memory from one row group to the next and
-// are handed to pqarrow as Arrow arrays without a copy; a row group is encoded and written
-// out as soon as it is full, so at most one row group is held in memory (see Retained). Statistics are written for every column (those of long text values are dropped
-// by the 4 KiB statistics limit), and the shape's dictionary columns (lang, script, ...)
-// are dictionary-encoded, the others PLAIN. Output depends only on the documents and the
-// options. A ParquetWriter is not safe for concurrent use.
+// are handed to pqarrow as Arrow arrays without a copy; a row group is encoded and
+// written out as soon as it is full, so at most one row group is held in memory (see
+// Retained). Statistics are written for every column (those of long text values are
+// dropped by the 4 KiB statistics limit), and the shape's dictionary columns (lang,
+// script, ...) are dictionary-encoded, the others PLAIN. Output depends only on the
+// documents and the options. A ParquetWriter is not safe for concurrent use.
 type ParquetWriter struct {
 	shape    Shape
 	bw       *bufio.Writer
