@@ -121,3 +121,20 @@ func TestEvalDev(t *testing.T) {
 		t.Errorf("unsupported Latin wrongly labelled: %.3f (%d of %d)", u.LatinWrongRate, u.LatinWrong, u.Latin)
 	}
 }
+
+func FuzzReadLabelled(f *testing.F) {
+	f.Add("yor_Latn\tỌmọ\neng_Latn\tHello\n")
+	f.Add("\n\nx\ty\r\n")
+	f.Add("no tab")
+	f.Fuzz(func(t *testing.T, s string) {
+		ex, err := ReadLabelled(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		for _, e := range ex {
+			if e.Gold == "" || e.Line < 1 || strings.ContainsAny(e.Gold, "\t\n") {
+				t.Fatalf("bad example %+v from %q", e, s)
+			}
+		}
+	})
+}
