@@ -24,24 +24,33 @@ const Stage = "read"
 // the record becomes a pre-rejected document, with on_error: fail the run stops with a
 // *ReadError carrying the reason.
 const (
-	ReasonInvalidJSON    = "read.invalid_json"     // the line is not a JSON object
-	ReasonMissingText    = "read.missing_text"     // text field absent or not a string
-	ReasonInvalidUTF8    = "read.invalid_utf8"     // the record's bytes are not valid UTF-8
-	ReasonEmptyText      = "read.empty_text"       // text empty or only white space
-	ReasonRecordTooLarge = "read.record_too_large" // longer than max_record_bytes (not held in memory)
-	ReasonTruncated      = "read.truncated"        // compressed stream ended early or is corrupt; rest of the file lost
+	ReasonInvalidJSON    = "read.invalid_json"        // the line is not a JSON object
+	ReasonMissingText    = "read.missing_text"        // text field absent or not a string
+	ReasonInvalidUTF8    = "read.invalid_utf8"        // the record's bytes are not valid UTF-8
+	ReasonEmptyText      = "read.empty_text"          // text empty or only white space
+	ReasonRecordTooLarge = "read.record_too_large"    // longer than max_record_bytes (not held in memory)
+	ReasonTruncated      = "read.truncated"           // compressed stream ended early or is corrupt; rest of the file lost
+	ReasonInvalidCSV     = "read.invalid_csv"         // csv/tsv: bad quoting or a field count other than the header's
+	ReasonInvalidWARC    = "read.invalid_warc"        // warc: bad version line or header, or bytes between records
+	ReasonInvalidHTTP    = "read.invalid_http"        // warc: a response record whose HTTP message cannot be parsed or decoded
+	ReasonHTTPStatus     = "read.http_status"         // warc: a response other than 2xx (redirect, error page)
+	ReasonUnsupported    = "read.unsupported_content" // warc: a payload that is not text or HTML (PDF, image, ...)
 )
 
 // ReadReasons lists every reason a reader can give, for docs and tests.
 var ReadReasons = []string{ReasonInvalidJSON, ReasonMissingText, ReasonInvalidUTF8, ReasonEmptyText,
-	ReasonRecordTooLarge, ReasonTruncated}
+	ReasonRecordTooLarge, ReasonTruncated, ReasonInvalidCSV, ReasonInvalidWARC, ReasonInvalidHTTP,
+	ReasonHTTPStatus, ReasonUnsupported}
 
 // FormatAuto picks the reader from the file extension.
 const FormatAuto = "auto"
 
 // FormatFor returns the reader name for path. A format other than "auto" (or empty) is
 // returned as it is when a reader of that name is registered. "auto" looks at the extension
-// after removing .gz, .zst or .zstd: .jsonl, .json and .ndjson are jsonl, .txt is text.
+// after removing .gz, .zst or .zstd: .jsonl, .json and .ndjson are jsonl, .txt is text, .csv is
+// csv, .tsv and .tab are tsv, .parquet and .pq are parquet, .arrow, .arrows, .feather and .ipc
+// are arrow (Arrow IPC, file or stream format), .warc and .wet (Common Crawl's .warc.wet.gz)
+// are warc.
 // (Compression itself is detected from the file's bytes, not its name.)
 func FormatFor(path, format string) (string, error) {
 	if format != "" && format != FormatAuto {
@@ -62,8 +71,18 @@ func FormatFor(path, format string) (string, error) {
 		return "jsonl", nil
 	case ".txt":
 		return "text", nil
+	case ".csv":
+		return "csv", nil
+	case ".tsv", ".tab":
+		return "tsv", nil
+	case ".parquet", ".pq":
+		return "parquet", nil
+	case ".arrow", ".arrows", ".feather", ".ipc":
+		return "arrow", nil
+	case ".warc", ".wet":
+		return "warc", nil
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the file name (auto knows .jsonl, .json, .ndjson, .txt, optionally + .gz/.zst); set format to one of %s",
+	return "", fmt.Errorf("%s: cannot tell the format from the file name (auto knows .jsonl, .json, .ndjson, .txt, .csv, .tsv, .tab, .parquet, .pq, .arrow, .arrows, .feather, .ipc, .warc, .wet, optionally + .gz/.zst); set format to one of %s",
 		path, strings.Join(pipeline.ReaderNames(), ", "))
 }
 

@@ -27,7 +27,18 @@ func TestFormatFor(t *testing.T) {
 		{"a.jsonl.gz", "auto", "jsonl", ""},
 		{"a.txt.zstd", "auto", "text", ""},
 		{"a.txt", "auto", "text", ""},
-		{"a.csv", "auto", "", "a.csv: cannot tell the format from the file name"},
+		{"a.xml", "auto", "", "a.xml: cannot tell the format from the file name"},
+		{"a.csv", "auto", "csv", ""},
+		{"a.TSV.gz", "auto", "tsv", ""},
+		{"a.tab", "auto", "tsv", ""},
+		{"a.parquet", "auto", "parquet", ""},
+		{"a.feather", "auto", "arrow", ""},
+		{"a.arrow.zst", "auto", "arrow", ""},
+		{"a.arrows", "auto", "arrow", ""},
+		{"a.ipc", "auto", "arrow", ""},
+		{"CC-MAIN-20240101-00000.warc.gz", "auto", "warc", ""},
+		{"CC-MAIN-20240101-00000.warc.wet.gz", "auto", "warc", ""},
+		{"CC-MAIN-20240101-00000.warc.wat.gz", "auto", "", "cannot tell the format"},
 		{"a.gz", "auto", "", "a.gz: cannot tell the format"},
 		{"README", "auto", "", "set format to one of "},
 		{"a.csv", "text", "text", ""},
@@ -40,7 +51,7 @@ func TestFormatFor(t *testing.T) {
 		}
 	}
 	// The error lists the formats registered in this package.
-	if _, err := FormatFor("a.csv", "auto"); !strings.Contains(err.Error(), "jsonl, text") {
+	if _, err := FormatFor("a.xml", "auto"); !strings.Contains(err.Error(), strings.Join(pipeline.ReaderNames(), ", ")) || !strings.Contains(err.Error(), "jsonl, text") && !strings.Contains(err.Error(), "jsonl, parquet, text") {
 		t.Errorf("error does not list the formats: %v", err)
 	}
 }
@@ -58,7 +69,7 @@ func tree(t *testing.T, files ...string) string {
 func TestExpandInputs(t *testing.T) {
 	dir := tree(t,
 		"a.jsonl", "b.jsonl.gz", "notes.txt", "sub/c.jsonl", "sub/deeper/d.jsonl", "sub/deeper/e.txt",
-		".hidden.jsonl", ".git/x.jsonl", "data.csv", "sub/.cache/y.jsonl", "other/f.ndjson", "other/g.jsonl",
+		".hidden.jsonl", ".git/x.jsonl", "data.xml", "sub/.cache/y.jsonl", "other/f.ndjson", "other/g.jsonl",
 	)
 	rel := func(ps []string) []string {
 		var out []string
@@ -135,13 +146,13 @@ func TestExpandInputs(t *testing.T) {
 }
 
 func TestPlanInputsReportsEveryProblem(t *testing.T) {
-	dir := tree(t, "a.jsonl", "b.txt", "c.csv")
+	dir := tree(t, "a.jsonl", "b.txt", "c.xml")
 	ins := []pipeline.Input{
 		{Path: "a.jsonl", Format: "auto"},
 		{Path: "missing/*.jsonl", Format: "auto"},
-		{Path: "*.csv", Format: "auto"},
+		{Path: "*.xml", Format: "auto"},
 		{Path: "*.jsonl", Format: "auto"},
-		{Path: "b.txt", Format: "parquet"},
+		{Path: "b.txt", Format: "yaml"},
 	}
 	_, err := PlanInputs(ins, dir)
 	if err == nil {
@@ -149,9 +160,9 @@ func TestPlanInputsReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{
 		"inputs[1]: " + filepath.Join(dir, "missing/*.jsonl") + ": no file matches the pattern",
-		"inputs[2]: " + filepath.Join(dir, "c.csv") + ": cannot tell the format",
+		"inputs[2]: " + filepath.Join(dir, "c.xml") + ": cannot tell the format",
 		"inputs[3]: " + filepath.Join(dir, "a.jsonl") + " is also matched by inputs[0]",
-		`inputs[4]: format "parquet": must be one of auto, `,
+		`inputs[4]: format "yaml": must be one of auto, `,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q\ndoes not contain %q", err, want)

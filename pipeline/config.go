@@ -24,14 +24,20 @@ type Config struct {
 // Input is one entry of `inputs`.
 type Input struct {
 	Path      string `yaml:"path" doc:"file, directory (read recursively) or glob; relative to the config file"`
-	Format    string `yaml:"format" doc:"jsonl | text | auto (by extension, after removing .gz/.zst)"`
-	TextField string `yaml:"text_field" doc:"JSON field holding the text (jsonl); dotted paths reach into objects"`
-	IDField   string `yaml:"id_field" doc:"JSON field holding the id (jsonl); when absent the id is <file>:<line>"`
+	Format    string `yaml:"format" doc:"jsonl | text | csv | tsv | parquet | arrow | warc | auto (by extension, after removing .gz/.zst)"`
+	TextField string `yaml:"text_field" doc:"field holding the text: JSON field (jsonl) or column (csv, tsv, parquet, arrow); dotted paths reach into objects and struct columns"`
+	IDField   string `yaml:"id_field" doc:"field or column holding the id (jsonl, csv, tsv, parquet, arrow); when absent the id is <file>:<line>"`
 	TextMode  string `yaml:"text_mode" doc:"text format: file | line | paragraph (blank-line separated)"`
 	OnError   string `yaml:"on_error" doc:"per-record problems (bad JSON, invalid UTF-8, empty text, truncated file): reject | fail"`
 	// MaxRecordBytes bounds one record (JSON line, text line or file) in bytes; a longer record
 	// is rejected (read.record_too_large) without being held in memory.
 	MaxRecordBytes int `yaml:"max_record_bytes" doc:"longest record accepted, in bytes; longer ones are rejected"`
+	// Delimiter, Quoting and Columns shape csv and tsv inputs; HTML says what warc does with
+	// HTML pages. Empty means the format's default.
+	Delimiter string   `yaml:"delimiter" doc:"csv/tsv field separator, one character; default , for csv and a tab for tsv"`
+	Quoting   string   `yaml:"quoting" doc:"csv/tsv quoting: csv (RFC 4180 double quotes, the default) | none (no quoting: a line is a record, split at every delimiter)"`
+	Columns   []string `yaml:"columns" doc:"csv/tsv column names for a file without a header row; empty: the first row is the header"`
+	HTML      string   `yaml:"html" doc:"warc: what an HTML page becomes: extract (main content, the default) | text (all visible text) | raw (the HTML itself)"`
 
 	Line int `yaml:"-"` // line of this entry in the config file, for messages
 }
@@ -43,6 +49,7 @@ type Output struct {
 	Compression  string `yaml:"compression" doc:"parquet: zstd | snappy | gzip | none; jsonl: zstd | none"`
 	RowGroupSize int    `yaml:"row_group_size" doc:"parquet rows per row group"`
 	MaxShardRows int    `yaml:"max_shard_rows" doc:"rows per output file before a new shard starts; 0 = no limit"`
+	Confine      bool   `yaml:"confine" doc:"refuse a dir outside the current directory (symbolic links resolved), so a shared config cannot write elsewhere"`
 }
 
 // Rejects says where rejected documents go.
@@ -165,6 +172,15 @@ func (in *Input) Validate() []FieldError {
 	}
 	if in.MaxRecordBytes < 1024 || in.MaxRecordBytes > 1<<30 {
 		errs = append(errs, FieldError{"max_record_bytes", fmt.Sprintf("must be in 1024..1073741824, got %d", in.MaxRecordBytes)})
+	}
+	if n := len([]rune(in.Delimiter)); in.Delimiter != "" && (n != 1 || strings.ContainsAny(in.Delimiter, "\"\r\n\uFFFD")) {
+		errs = append(errs, FieldError{"delimiter", fmt.Sprintf("must be one character other than a quote, CR or LF; got %q", in.Delimiter)})
+	}
+	if !oneOf(in.Quoting, "", "csv", "none") {
+		errs = append(errs, FieldError{"quoting", fmt.Sprintf("must be one of csv, none; got %q", in.Quoting)})
+	}
+	if !oneOf(in.HTML, "", "extract", "text", "raw") {
+		errs = append(errs, FieldError{"html", fmt.Sprintf("must be one of extract, text, raw; got %q", in.HTML)})
 	}
 	return errs
 }
