@@ -1,0 +1,216 @@
+package formats
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/sieve-data/sieve/pipeline"
+)
+
+// writeTableParquet writes rows with pqarrow in row groups of rgRows rows.
+func writeTableParquet(t testing.TB, rows []tableRow, rgRows int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(int64(rgRows)), parquet.WithCompression(compress.Codecs.Zstd))
+	w, err := pqarrow.NewFileWriter(tableSchema(), &buf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := tableRecord(t, memory.DefaultAllocator, rows)
+	defer rec.Release()
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func readParquet(t testing.TB, path string, in *pipeline.Input) ([]pipeline.Document, error) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r, err := newParquetReader(path, in, mem)
+	if err != nil {
+		return nil, err
+	}
+	return readDocs(t, r)
+}
+
+func TestParquetReader(t *testing.T) {
+	rows := tableRows(23)
+	data := writeTableParquet(t, rows, 5)
+	path := writeFile(t, t.TempDir(), "t.parquet", data)
+	for _, tt := range []struct{ text, id string }{{"text", "id"}, {"doc.body", "doc.title"}, {"text", "none"}} {
+		t.Run(tt.text+","+tt.id, func(t *testing.T) {
+			in := csvInput(func(in *pipeline.Input) { in.TextField, in.IDField = tt.text, tt.id })
+			docs, err := readParquet(t, path, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTableDocs(t, docs, rows, path, tt.text, tt.id)
+			for _, d := range docs {
+				if d.IsRejected() && !strings.HasSuffix(d.Rejected.Detail, fmt.Sprintf("(row group %d)", (d.Origin.Line-1)/5)) {
+					t.Errorf("row %d: detail %q does not name its row group", d.Origin.Line, d.Rejected.Detail)
+				}
+			}
+		})
+	}
+
+	// Origin.Offset is where each row group starts, as an independent reader sees it.
+	docs, err := readParquet(t, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pq.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgs := f.Metadata().RowGroups
+	if len(rgs) != 5 {
+		t.Fatalf("%d row groups, want 5", len(rgs))
+	}
+	for i, d := range docs {
+		cc := rgs[i/5].Columns[0].MetaData
+		want := cc.DataPageOffset
+		if cc.DictionaryPageOffset > 0 {
+			want = cc.DictionaryPageOffset
+		}
+		if d.Origin.Offset != want {
+			t.Fatalf("row %d: offset %d, want %d", i+1, d.Origin.Offset, want)
+		}
+	}
+	if docs[0].Origin.Offset != 4 {
+		t.Errorf("first row group at %d, want 4 (after PAR1)", docs[0].Origin.Offset)
+	}
+}
+
+func TestParquetReaderReadsSieveOutput(t *testing.T) {
+	// A dataset written by sieve can be read again (e.g. to filter it further).
+	in := testDocs(50)
+	data := writeParquet(t, TextShape(), ParquetOptions{RowGroupSize: 16}, in)
+	path := writeFile(t, t.TempDir(), "train-00000-of-00001.parquet", data)
+	docs, err := readParquet(t, path, csvInput(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != len(in) {
+		t.Fatalf("%d docs, want %d", len(docs), len(in))
+	}
+	for i, d := range docs {
+		w := &in[i]
+		if d.ID != w.ID || d.Text != w.Text || d.IsRejected() || d.Meta["lang"] != DatasetLang(w) || d.Meta["source"] != w.Origin.File ||
+			d.Meta["metadata"] != metaJSON(t, w.Meta) || d.Meta["lang_score"] != w.LangScore {
+			t.Fatalf("row %d: %+v\nwant %+v", i, d, *w)
+		}
+	}
+}
+
+func TestParquetReaderOnErrorFail(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "t.parquet", writeTableParquet(t, tableRows(8), 2))
+	docs, err := readParquet(t, path, csvInput(func(in *pipeline.Input) { in.OnError = "fail" }))
+	var re *ReadError
+	if !errors.As(err, &re) || re.Reason != ReasonMissingText || re.Line != 3 || re.Offset <= 4 {
+		t.Fatalf("err = %v", err)
+	}
+	if want := path + ":3 (byte "; !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "read.missing_text: text is null (row group 1)") {
+		t.Errorf("message %q", err)
+	}
+	if len(docs) != 2 {
+		t.Errorf("%d docs before the error", len(docs))
+	}
+}
+
+func TestParquetReaderStartupErrors(t *testing.T) {
+	good := writeTableParquet(t, tableRows(3), 5)
+	tests := []struct {
+		name    string
+		data    []byte
+		in      func(*pipeline.Input)
+		wantErr string
+	}{
+		{"no text column", good, func(in *pipeline.Input) { in.TextField = "content" },
+			`t.parquet: no column "content" for the text (text_field); the columns are "id" (int64), "text" (utf8), "doc.title" (utf8)`},
+		{"text not a string", good, func(in *pipeline.Input) { in.TextField = "doc.tags" }, `column "doc.tags" for the text (text_field) is list<`},
+		{"compressed whole", gzipBytes(t, good), nil, "a compressed Parquet file cannot be read"},
+		{"not parquet", []byte("id,text\n"), nil, "t.parquet: not a Parquet file"},
+		{"footer cut off", good[:len(good)-100], nil, "t.parquet: "},
+		{"empty", nil, nil, "t.parquet: not a Parquet file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "t.parquet", tt.data)
+			_, err := readParquet(t, path, csvInput(tt.in))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := NewParquetReader(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v", err)
+	}
+	if _, err := NewParquetReader("/nonexistent/t.parquet", nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestParquetReaderProgress(t *testing.T) {
+	data := writeTableParquet(t, tableRows(20), 5)
+	path := writeFile(t, t.TempDir(), "t.parquet", data)
+	r, err := NewParquetReader(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for {
+		var doc pipeline.Document
+		if err := r.Next(t.Context(), &doc); err != nil {
+			break
+		}
+		done, total := r.Progress()
+		if done < last || total != int64(len(data)) {
+			t.Fatalf("progress %d/%d after %d", done, total, last)
+		}
+		last = done
+	}
+	if done, total := r.Progress(); done != total {
+		t.Errorf("at the end: %d/%d", done, total)
+	}
+	r.Close()
+}
+
+func BenchmarkParquetReader(b *testing.B) {
+	// Documents of about 1 KB of text with metadata, as sieve writes them (zstd, row groups of
+	// 10000 rows); MB are of text and metadata strings.
+	docs, _ := benchDocs(40000)
+	data := writeParquet(b, TextShape(), ParquetOptions{}, docs)
+	var size int64
+	for i := range docs {
+		size += int64(len(docs[i].ID) + len(docs[i].Text) + len(docs[i].Lang) + len(docs[i].Script) + len(docs[i].Origin.File) + len(metaJSON(b, docs[i].Meta)) + 8)
+	}
+	path := writeFile(b, b.TempDir(), "bench.parquet", data)
+	b.Logf("%d rows, %.1f MB of values, %.1f MB on disk", len(docs), float64(size)/1e6, float64(len(data))/1e6)
+	benchReader(b, size, len(docs), func() (pipeline.Source, error) { return NewParquetReader(path, csvInput(nil)) })
+}
+
+func BenchmarkArrowReader(b *testing.B) {
+	rows := tableRows(20000)
+	for i := range rows {
+		text := strings.Repeat(fmt.Sprintf("Ẹ káàárọ̀ Habari ya asubuhi %d ", i), 30)
+		rows[i].Text, rows[i].Doc, rows[i].Score = &text, true, 1
+	}
+	data := writeArrowIPC(b, rows, 4096, true)
+	path := writeFile(b, b.TempDir(), "bench.arrow", data)
+	benchReader(b, int64(len(data)), len(rows), func() (pipeline.Source, error) { return NewArrowReader(path, nil) })
+}
