@@ -178,14 +178,16 @@ func ParseCard(card []byte) (FrontMatter, string, error) {
 }
 
 // configHash hashes the resolved configuration without the settings that cannot change the
-// dataset (output.dir and workers), so runs of one pipeline into different directories or
-// with different worker counts share it.
+// dataset files (output.dir, workers, and the coverage section, which only shapes the
+// documentation), so runs of one pipeline into different directories, with different
+// worker counts or with edited targets share it.
 func configHash(m *pipeline.Manifest) string {
 	cfg := map[string]any{}
 	for k, v := range m.ConfigResolved {
 		cfg[k] = v
 	}
 	delete(cfg, "workers")
+	delete(cfg, "coverage")
 	if out, ok := cfg["output"].(map[string]any); ok {
 		o := map[string]any{}
 		for k, v := range out {
@@ -559,7 +561,7 @@ func (m *model) writeReproduction(b *bytes.Buffer) {
 	man := m.Run.Manifest
 	b.WriteString("## Reproduction\n\n")
 	fmt.Fprintf(b, "- sieve version: `%s`\n", codeSpanSafe(man.SieveVersion))
-	fmt.Fprintf(b, "- configuration SHA-256: `%s` (of the resolved configuration as canonical JSON, without `output.dir` and `workers`, which do not change the output)\n", m.ConfigHash)
+	fmt.Fprintf(b, "- configuration SHA-256: `%s` (of the resolved configuration as canonical JSON, without `output.dir`, `workers` and `coverage`, which do not change the dataset files)\n", m.ConfigHash)
 	b.WriteString("- inputs: listed above with their SHA-256\n")
 	b.WriteString("- the output does not depend on the number of workers: the same inputs and configuration give byte-identical files\n")
 	cmd := "sieve run -c pipeline.yaml -o <dir>"

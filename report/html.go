@@ -149,7 +149,7 @@ The dataset card is <a href="README.md">README.md</a>; the figures come from <co
 <h2>Reproduction</h2>
 <ul>
 <li>sieve version: <code>{{.M.Run.Manifest.SieveVersion}}</code></li>
-<li>configuration SHA-256: <code>{{.M.ConfigHash}}</code> (resolved configuration as canonical JSON, without <code>output.dir</code> and <code>workers</code>)</li>
+<li>configuration SHA-256: <code>{{.M.ConfigHash}}</code> (resolved configuration as canonical JSON, without <code>output.dir</code>, <code>workers</code> and <code>coverage</code>)</li>
 <li><code>sieve report &lt;dir&gt;</code> rebuilds this page, README.md and audit/ without reprocessing.</li>
 </ul>
 {{if .M.Run.Manifest.ConfigText}}<pre>{{.M.Run.Manifest.ConfigText}}</pre>{{end}}

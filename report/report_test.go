@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -252,7 +253,7 @@ func FuzzReadAudit(f *testing.F) {
 // hubSizeCategories and the other lists are the values the Hugging Face Hub accepts for the
 // dataset card metadata fields sieve fills in (huggingface_hub's DatasetCardData).
 var (
-	hubSizeCategories = []string{"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B", "10B<n<100B", "100B<n<1T", "n>1T"}
+	hubSizeCategories  = []string{"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B", "10B<n<100B", "100B<n<1T", "n>1T"}
 	hubMultilinguality = []string{"monolingual", "multilingual", "translation", "other"}
 	hubTaskCategories  = []string{"text-generation", "fill-mask", "text-classification", "translation"}
 	hubTaskIDs         = []string{"language-modeling", "masked-language-modeling"}
@@ -425,7 +426,7 @@ func TestCardGolden(t *testing.T) {
 			t.Errorf("%s differs between 1 and 3 workers", f)
 		}
 	}
-	golden(t, "card.md", mustRead(t, filepath.Join(dirs[0], CardFile)))
+	golden(t, "card.md", maskCard(t, mustRead(t, filepath.Join(dirs[0], CardFile))))
 	golden(t, "audit_yor_Latn.md", mustRead(t, filepath.Join(dirs[0], AuditDir, "yor_Latn.md")))
 	fm := checkCard(t, dirs[0])
 	if fm.License != "cc-by-4.0" || fm.PrettyName != "sieve report test corpus" || fm.Configs[0].ConfigName != allConfig {
@@ -440,6 +441,28 @@ func TestCardGolden(t *testing.T) {
 			t.Errorf("%s changed when rebuilt", f)
 		}
 	}
+}
+
+// maskCard replaces the parts of a card that change whenever any stage or output setting
+// gains a parameter (the resolved parameters and the hash of the resolved configuration),
+// after checking them, so the golden file follows the report rather than the config structs.
+func maskCard(t *testing.T, card []byte) []byte {
+	t.Helper()
+	s := string(card)
+	start := strings.Index(s, "Stages, in order")
+	end := strings.Index(s, "## Removal funnel")
+	proc := s[start:end]
+	for _, want := range []string{"2. `length`: ", "`min_chars: 30`", "`min_words: 3`", "3. `langid`: `min_score: 0.5`", "4. `exact_dedup`: ", "`row_group_size: 4`", "`format: \"parquet\"`", "Rejected documents: `rejects.jsonl`"} {
+		if !strings.Contains(proc, want) {
+			t.Errorf("processing section lacks %s:\n%s", want, proc)
+		}
+	}
+	s = s[:start] + "(stages and output settings: checked by maskCard)\n\n" + s[end:]
+	hash := regexp.MustCompile("configuration SHA-256: `[0-9a-f]{64}`")
+	if !hash.MatchString(s) {
+		t.Error("no configuration hash")
+	}
+	return []byte(hash.ReplaceAllString(s, "configuration SHA-256: `(masked)`"))
 }
 
 // reportFiles lists the files a report wrote, relative to dir.
@@ -613,4 +636,77 @@ func TestFormatsDrawSameSamples(t *testing.T) {
 	if fm.Configs[1].DataFiles[0].Path != "data/amh_Ethi/train-*.jsonl.zst" || len(fm.DatasetInfo) != 0 {
 		t.Errorf("JSONL configs %+v, dataset_info %+v", fm.Configs[1], fm.DatasetInfo)
 	}
+}
+
+// TestHTMLInChromium opens the report of the test corpus in headless Chromium through
+// .ci/report_check.sh (screenshot, no console output, every chart laid out). It is skipped
+// when Chromium is not installed.
+func TestHTMLInChromium(t *testing.T) {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("no Chromium at %s (Debian package chromium)", chromium)
+	}
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	dir := filepath.Join(t.TempDir(), "corpus")
+	runPipeline(t, testPipeline, dir, 2)
+	if err := Build(dir); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(t.TempDir(), "report.png")
+	out, err := exec.Command("bash", filepath.Join("..", ".ci", "report_check.sh"), dir, shot).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "rendered 4/4 charts") {
+		t.Errorf("report_check.sh: %s", out)
+	}
+}
+
+func TestTopLevelString(t *testing.T) {
+	tests := []struct {
+		give   string
+		want   string
+		wantOK bool
+	}{
+		{`{"id":"a","lang":"yor_Latn","text":"x"}`, "yor_Latn", true},
+		{`{"id":"a","detail":"said ,\"lang\":\"fake\"","lang":"hau_Latn"}`, "hau_Latn", true},
+		{`{"id":"a","lang":"","text":"x"}`, "", true},
+		{`{"id":"a","lang":"q\"x\\","text":"y"}`, "q\"x\\", true},
+		{`{"lang":"first"}`, "", false},
+		{`{"id":"a","lang":null}`, "", false},
+		{`{"id":"a","lang":"unterminated`, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := topLevelString([]byte(tt.give), "lang")
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("topLevelString(%s) = %q, %v; want %q, %v", tt.give, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+// FuzzTopLevelString checks the fast path against encoding/json on flat objects.
+func FuzzTopLevelString(f *testing.F) {
+	f.Add("yor_Latn", "said ,\"lang\":\"x\"")
+	f.Add("a\\\"b", "")
+	f.Fuzz(func(t *testing.T, label, detail string) {
+		line, _ := json.Marshal(struct {
+			ID     string `json:"id"`
+			Detail string `json:"detail"`
+			Lang   string `json:"lang"`
+			Text   string `json:"text"`
+		}{"x", detail, label, detail})
+		var rec struct{ Lang string }
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := topLevelString(line, "lang")
+		if !ok || got != rec.Lang {
+			t.Fatalf("%s: got %q, %v; encoding/json %q", line, got, ok, rec.Lang)
+		}
+	})
 }

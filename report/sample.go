@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -288,17 +289,25 @@ func scanRejects(ctx context.Context, path string, newRes func(label string) *re
 		}
 	} else {
 		err := eachLine(path, func() bool { return true }, func(line []byte) error {
+			label, ok := topLevelString(line, "lang")
 			var rec rejectRecord
-			if err := json.Unmarshal(line, &rec); err != nil {
-				return err
+			if !ok {
+				if err := json.Unmarshal(line, &rec); err != nil {
+					return err
+				}
+				label = rec.Lang
 			}
-			label := rec.Lang
 			if label == "" {
 				label = "und"
 			}
 			counts[label]++
 			s := get(label)
 			if slot := s.res.offer(); slot >= 0 {
+				if ok {
+					if err := json.Unmarshal(line, &rec); err != nil {
+						return err
+					}
+				}
 				s.put(slot, rec.sample(s.res.seen-1))
 			}
 			return nil
@@ -312,6 +321,42 @@ func scanRejects(ctx context.Context, path string, newRes func(label string) *re
 		out[label] = s.sorted()
 	}
 	return out, counts, nil
+}
+
+// topLevelString finds the string value of key in a flat JSON object (no nested objects, as
+// the rejects writer writes them) on one line without decoding the rest: rejects carry their
+// text after the language. The bytes `,"key":"` cannot occur inside a JSON string, whose
+// quotes are escaped, so in a flat object the first match is the member itself.
+// ok is false when the member is absent or not a plain string; the caller then decodes the
+// whole line.
+func topLevelString(line []byte, key string) (string, bool) {
+	pat := `,"` + key + `":"`
+	i := bytes.Index(line, []byte(pat))
+	if i < 0 {
+		return "", false
+	}
+	v := line[i+len(pat):]
+	for j := 0; j < len(v); j++ {
+		switch v[j] {
+		case '"':
+			return string(v[:j]), true
+		case '\\':
+			var s string
+			end := bytes.IndexByte(v[j:], '"')
+			for end >= 0 {
+				if json.Unmarshal(line[i+len(pat)-1:i+len(pat)+j+end+1], &s) == nil {
+					return s, true
+				}
+				next := bytes.IndexByte(v[j+end+1:], '"')
+				if next < 0 {
+					break
+				}
+				end += next + 1
+			}
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // eachLine calls want before each line of a JSONL file (zstd-compressed when it ends in
