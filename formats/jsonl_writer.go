@@ -50,14 +50,19 @@ func NewJSONLWriter(w io.Writer, shape Shape, compression string) (*JSONLWriter,
 }
 
 // zstdOptions make the stream a pure function of its input (one encoder goroutine), keep
-// an encoder to about 4 MB however long the stream (1 MiB window: documents are
-// independent, a longer history gains little; the default 8 MiB window costs 18 MB), and
-// make an empty output a complete frame that every decompressor accepts.
-// WithLowerEncoderMem would save about 1 MB more per encoder but costs 25% more CPU.
+// an encoder to about 3 MB however long the stream, and make an empty output a complete
+// frame that every decompressor accepts. The output is always a single frame: Python's
+// zstandard stream_reader (used by fsspec, hence by HF datasets) stops at the end of the
+// first frame unless told otherwise.
+//
+// Window: documents are independent, so a long history gains little; on multilingual
+// text a 256 KiB window compresses as well as 1 MiB (4.76 vs 4.77) and as fast, and
+// holds 3 MB instead of 4 (the default 8 MiB window: 18 MB). WithLowerEncoderMem would
+// save another 0.8 MB but costs 25% more CPU.
 var zstdOptions = []zstd.EOption{
 	zstd.WithEncoderConcurrency(1),
 	zstd.WithEncoderLevel(zstd.SpeedDefault),
-	zstd.WithWindowSize(1 << 20),
+	zstd.WithWindowSize(256 << 10),
 	zstd.WithZeroFrames(true),
 }
 
