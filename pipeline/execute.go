@@ -12,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -44,12 +46,16 @@ type Manifest struct {
 	ConfigSHA256   string         `json:"config_sha256"`   // of the resolved config, as canonical JSON
 	Inputs         []InputFile    `json:"inputs"`
 	Outputs        []string       `json:"outputs"` // files relative to the run directory
-	Started        time.Time      `json:"started"`
-	Finished       time.Time      `json:"finished"`
-	Workers        int            `json:"workers"`
-	Read           int64          `json:"read"`
-	Kept           int64          `json:"kept"`
-	Rejected       int64          `json:"rejected"`
+	// Files lists every output file with its size and SHA-256 (sieve verify checks them).
+	Files    []OutputFile `json:"files,omitempty"`
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished"`
+	Workers  int          `json:"workers"`
+	Read     int64        `json:"read"`
+	Kept     int64        `json:"kept"`
+	Rejected int64        `json:"rejected"`
+	// Tasks describes how a task-mode run was split; nil for a single-process run.
+	Tasks *TaskRunInfo `json:"tasks,omitempty"`
 }
 
 // StartError is an error found before any document was read: a missing input, a stage
@@ -75,6 +81,19 @@ type Options struct {
 	Logger       *slog.Logger
 	CountWords   func(string) int
 	OnProgress   func(Progress)
+
+	// Task mode (RunTask, RunTasks, Merge). ListInputs expands the inputs to files with
+	// their sizes and modification times, without reading them. SplitInputs cuts them into
+	// units: files larger than target bytes (target > 0) into byte ranges starting at line
+	// starts where the format allows, others whole. OpenUnits opens units as one source, in
+	// order; when it implements InputRecorder it lists one entry per unit. MergeRejects
+	// writes the rejects files parts, in order, as the one file dst.
+	ListInputs   func(ins []Input) ([]InputFileInfo, error)
+	SplitInputs  func(ctx context.Context, files []InputFileInfo, ins []Input, target int64) ([]InputUnit, error)
+	OpenUnits    func(ctx context.Context, files []InputFileInfo, units []InputUnit, ins []Input) (Source, error)
+	MergeRejects func(dst string, parts []string, r *Rejects) error
+	// CountRows counts the records of a dataset or rejects file, for Verify.
+	CountRows func(path string) (int64, error)
 }
 
 // Result is what Execute returns.
@@ -95,6 +114,14 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	}
 	if len(cfg.Inputs) == 0 {
 		return nil, errors.New("no inputs: give inputs in the config or as arguments")
+	}
+	if err := CheckConfined(cfg); err != nil {
+		return nil, &StartError{Err: err}
+	}
+	if opt.Registry != nil && HasShardedStage(cfg, opt.Registry) {
+		// A stage runs as phases: one task of each, resumable like any task-mode run.
+		res, _, err := RunTasks(ctx, cfg, opt, 1, 0)
+		return res, err
 	}
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -166,6 +193,13 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 		m.Outputs = append(m.Outputs, sf.Files()...)
 	}
 	sort.Strings(m.Outputs)
+	for _, rel := range m.Outputs {
+		o, err := outputFile(dir, rel, true)
+		if err != nil {
+			return nil, fmt.Errorf("checksum of %s: %w", rel, err)
+		}
+		m.Files = append(m.Files, o)
+	}
 	if err := WriteJSONFile(filepath.Join(dir, "stats.json"), st); err != nil {
 		return nil, err
 	}
@@ -179,37 +213,50 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 // closed and the error names the stage and its config line.
 func BuildStages(cfg *Config, reg *Registry, workers int, logger *slog.Logger) ([]StageInstance, error) {
 	var out []StageInstance
-	for _, sc := range cfg.Stages {
-		spec, ok := reg.Lookup(sc.Kind)
-		if !ok {
-			return nil, fmt.Errorf("stage %s: unknown kind", sc.Kind)
-		}
-		c := sc.Config
-		if c == nil {
-			c = spec.Config()
-		}
-		env := &Env{Name: sc.Name, BaseDir: cfg.BaseDir, Workers: workers, Logger: logger.With("stage", sc.Name)}
-		s, err := spec.New(c, env)
+	for i := range cfg.Stages {
+		si, err := buildStage(&cfg.Stages[i], cfg, reg, workers, logger)
 		if err != nil {
 			for _, b := range out {
 				_ = b.Stage.Close(context.Background())
 			}
-			if sc.Line > 0 {
-				return nil, fmt.Errorf("stage %s (line %d): %w", sc.Name, sc.Line, err)
-			}
-			return nil, fmt.Errorf("stage %s: %w", sc.Name, err)
+			return nil, err
 		}
-		out = append(out, StageInstance{Name: sc.Name, Kind: sc.Kind, Mode: spec.Mode, Stage: s})
+		out = append(out, si)
 	}
 	return out, nil
 }
 
-// runFiles are the names a run directory may hold at its top level.
-var runFiles = []string{"data", "stats.json", "manifest.json", "rejects.jsonl", "rejects.jsonl.zst", "rejects.parquet", "README.md", "report.html", "audit"}
+// buildStage constructs one configured stage (its streaming form).
+func buildStage(sc *StageConfig, cfg *Config, reg *Registry, workers int, logger *slog.Logger) (StageInstance, error) {
+	spec, ok := reg.Lookup(sc.Kind)
+	if !ok {
+		return StageInstance{}, fmt.Errorf("stage %s: unknown kind", sc.Kind)
+	}
+	c := sc.Config
+	if c == nil {
+		c = spec.Config()
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	env := &Env{Name: sc.Name, BaseDir: cfg.BaseDir, Workers: workers, Logger: logger.With("stage", sc.Name)}
+	s, err := spec.New(c, env)
+	if err != nil {
+		return StageInstance{}, fmt.Errorf("stage %s%s: %w", sc.Name, lineSuffix(sc.Line), err)
+	}
+	return StageInstance{Name: sc.Name, Kind: sc.Kind, Mode: spec.Mode, Stage: s}, nil
+}
 
-// prepareRunDir creates dir, or clears the outputs of an earlier run in it. It refuses a
-// non-empty directory that is not a sieve run directory, so a typo cannot delete data.
+// runFiles are the names a run directory may hold at its top level.
+var runFiles = []string{"data", "stats.json", "manifest.json", "rejects.jsonl", "rejects.jsonl.zst", "rejects.parquet", "README.md", "report.html", "audit", "tasks", "work"}
+
+// prepareRunDir creates dir, or clears the outputs of an earlier run in it (finished,
+// failed or killed). It refuses a non-empty directory that is not a sieve run directory, so
+// a typo cannot delete data.
 func prepareRunDir(dir string) error {
+	if err := checkRunDir(dir); err != nil {
+		return err
+	}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return os.MkdirAll(dir, 0o755)
@@ -217,16 +264,114 @@ func prepareRunDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("output dir: %w", err)
 	}
-	if len(ents) == 0 {
+	for _, e := range ents {
+		if slices.Contains(runFiles, e.Name()) || strings.HasPrefix(e.Name(), ".tmp-") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("output dir: clear earlier run: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkRunDir accepts a missing or empty directory and a sieve run directory: one holding
+// manifest.json or tasks/plan.json, or only what a killed run leaves (run files, dataset
+// shards and hidden temporary files). Anything else is refused.
+func checkRunDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) || err == nil && len(ents) == 0 {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
-		return fmt.Errorf("output dir %s is not empty and holds no manifest.json from an earlier sieve run; choose another directory or empty it", dir)
+	if err != nil {
+		return fmt.Errorf("output dir: %w", err)
 	}
-	for _, name := range runFiles {
-		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("output dir: clear earlier run: %w", err)
+	for _, marker := range []string{"manifest.json", filepath.Join("tasks", "plan.json")} {
+		if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
+			return nil
 		}
+	}
+	refuse := fmt.Errorf("output dir %s is not empty and holds no manifest.json from an earlier sieve run; choose another directory or empty it", dir)
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".tmp-") && e.Type().IsRegular():
+		case name == "data" && e.IsDir():
+			if !onlyDatasetFiles(filepath.Join(dir, name)) {
+				return refuse
+			}
+		case name == "tasks" || name == "work":
+			// a task-mode run killed before it wrote its plan holds nothing else of value
+		case slices.Contains(runFiles, name) && e.Type().IsRegular():
+		default:
+			return refuse
+		}
+	}
+	return nil
+}
+
+// onlyDatasetFiles reports whether data holds only language directories of dataset shards
+// and temporary files.
+func onlyDatasetFiles(data string) bool {
+	langs, err := os.ReadDir(data)
+	if err != nil {
+		return false
+	}
+	for _, l := range langs {
+		if !l.IsDir() {
+			return false
+		}
+		files, err := os.ReadDir(filepath.Join(data, l.Name()))
+		if err != nil {
+			return false
+		}
+		for _, f := range files {
+			if !f.Type().IsRegular() || !(shardFile.MatchString(f.Name()) || strings.HasPrefix(f.Name(), ".tmp-")) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// CheckConfined enforces output.confine: the run directory must lie inside the current
+// directory once symbolic links are resolved, so a config cannot write elsewhere.
+func CheckConfined(cfg *Config) error {
+	if cfg == nil || !cfg.Output.Confine {
+		return nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = real
+	}
+	abs, err := filepath.Abs(cfg.Output.Dir)
+	if err != nil {
+		return err
+	}
+	// Resolve the longest existing prefix: a link inside the tree may point out of it.
+	rest := ""
+	p := abs
+	for {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = filepath.Join(real, rest)
+			break
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			p = filepath.Join(p, rest)
+			break
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return fmt.Errorf("output.dir %s is outside the current directory %s, and output.confine is set", cfg.Output.Dir, wd)
+	}
+	if rel == "." {
+		return fmt.Errorf("output.dir %s is the current directory itself; with output.confine, give a directory inside it", cfg.Output.Dir)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ type MinhashDedupConfig struct {
 	KeepField   string  `yaml:"keep_field" doc:"numeric metadata field whose highest value is kept (keep: max_meta)"`
 	Spill       string  `yaml:"spill" doc:"disk | memory: where band keys, signatures and ids of indexed documents live (disk: an unlinked temporary file)"`
 	SpillDir    string  `yaml:"spill_dir" doc:"directory for the spill file; empty = the system temporary directory"`
+	Mode        string  `yaml:"mode" doc:"auto | streaming | sharded: auto streams in a single-process run and runs the sharded phases (signatures, buckets, clusters, then a filter pass) when the run is split into tasks; sharded always runs the phases"`
 }
 
 // DefaultMinhashDedupConfig returns the defaults: 5-word shingles (5 characters for scripts
@@ -39,7 +40,7 @@ type MinhashDedupConfig struct {
 func DefaultMinhashDedupConfig() MinhashDedupConfig {
 	return MinhashDedupConfig{
 		Shingle: "auto", NGram: 5, CharNGram: 5, Bands: 14, Rows: 8, Seed: 1, Threshold: 0.8,
-		Scope: "global", Keep: "first", Spill: "disk",
+		Scope: "global", Keep: "first", Spill: "disk", Mode: pipeline.ModeAuto,
 	}
 }
 
@@ -78,9 +79,19 @@ func (c *MinhashDedupConfig) Validate() []pipeline.FieldError {
 	switch c.Keep {
 	case "first":
 	case "longest", "max_meta":
-		add("keep", "%q needs the sharded phases (a streaming pass cannot take back a document it already kept); use first", c.Keep)
+		if c.Mode != pipeline.ModeSharded {
+			add("keep", "%q needs mode: sharded (a streaming pass cannot take back a document it already kept); use first", c.Keep)
+		}
+		if c.Keep == "max_meta" && c.KeepField == "" {
+			add("keep_field", "required with keep: max_meta")
+		}
 	default:
-		add("keep", "must be first (streaming mode); got %q", c.Keep)
+		add("keep", "must be one of first, longest (mode: sharded), max_meta (mode: sharded); got %q", c.Keep)
+	}
+	switch c.Mode {
+	case pipeline.ModeAuto, pipeline.ModeStreaming, pipeline.ModeSharded:
+	default:
+		add("mode", "must be one of auto, streaming, sharded; got %q", c.Mode)
 	}
 	switch c.Spill {
 	case "disk", "memory":
@@ -220,6 +231,9 @@ func init() {
 func NewMinhashDedup(cfg MinhashDedupConfig) (*MinhashDedup, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("minhash_dedup: %s: %s", errs[0].Field, errs[0].Msg)
+	}
+	if cfg.Keep != "first" {
+		return nil, fmt.Errorf("minhash_dedup: keep %q needs the sharded phases; the streaming stage keeps the first document of a cluster", cfg.Keep)
 	}
 	p, err := cfg.Params()
 	if err != nil {

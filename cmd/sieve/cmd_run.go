@@ -25,13 +25,13 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run a pipeline: sieve run -c FILE [-o DIR], or sieve run INPUT... -o DIR with the default pipeline",
 		ArgsUsage: "[INPUT...]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "pipeline YAML `FILE` (default: the embedded default pipeline)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "run `DIR` (overrides output.dir)"},
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: -1, Usage: "workers for parallel stages (overrides workers; 0 = number of CPUs)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile to `FILE` (go tool pprof)"},
-		},
+		}, taskFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg, text, err := loadRunConfig(c)
 			if err != nil {
@@ -47,6 +47,13 @@ func runCommand() *cli.Command {
 					return cli.Exit(err.Error(), 2)
 				}
 				defer pprof.StopCPUProfile()
+			}
+			spec, mode, err := taskSpec(c)
+			if err != nil {
+				return err
+			}
+			if mode != noTasks {
+				return runTaskMode(c.Context, c, cfg, text, spec, mode)
 			}
 			return execute(c.Context, c, cfg, text)
 		},
@@ -113,6 +120,7 @@ func execute(ctx context.Context, c *cli.Context, cfg *pipeline.Config, text []b
 		Logger:       logger,
 		CountWords:   lang.CountWords,
 	}
+	setTaskHooks(&opt)
 	var prog *progressPrinter
 	if !quiet {
 		prog = newProgressPrinter(stderr)
