@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -213,4 +214,68 @@ func BenchmarkArrowReader(b *testing.B) {
 	data := writeArrowIPC(b, rows, 4096, true)
 	path := writeFile(b, b.TempDir(), "bench.arrow", data)
 	benchReader(b, int64(len(data)), len(rows), func() (pipeline.Source, error) { return NewArrowReader(path, nil) })
+}
+
+func TestPlanInputsMixedFormats(t *testing.T) {
+	// One directory holding every input format, read through PlanInputs and Inputs.
+	dir := t.TempDir()
+	rows := tableRows(9)
+	writeFile(t, dir, "a/rows.parquet", writeTableParquet(t, rows, 4))
+	writeFile(t, dir, "a/rows.arrow", writeArrowIPC(t, rows, 4, true))
+	writeFile(t, dir, "b/notes.csv", []byte("id,text\nc1,Habari\nc2,Bore da\n"))
+	writeFile(t, dir, "b/pairs.tsv.gz", gzipBytes(t, []byte("text\tid\nSawubona\tt1\n")))
+	writeFile(t, dir, "b/c/lines.jsonl.zst", zstdBytes(t, []byte(`{"id":"j1","text":"Kaixo"}`+"\n")))
+	writeFile(t, dir, "b/c/para.txt", []byte("Góðan daginn\n"))
+	wet, _ := warcFile(t, []warcRec{warcinfo, wetRec(1, "https://x/1", "yor", "Ẹ kú àárọ̀")}, true)
+	writeFile(t, dir, "crawl/CC-MAIN-1.warc.wet.gz", wet)
+	warc, _ := warcFile(t, crawlRecords(t)[:4], true)
+	writeFile(t, dir, "crawl/CC-MAIN-1.warc.gz", warc)
+
+	for _, pattern := range []string{".", "**/*"} {
+		t.Run(pattern, func(t *testing.T) {
+			in := pipeline.DefaultInput()
+			in.Path = pattern
+			files, err := PlanInputs([]pipeline.Input{in}, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			formats := map[string]string{}
+			for _, f := range files {
+				formats[f.Path[len(dir)+1:]] = f.Format
+			}
+			want := map[string]string{
+				"a/rows.parquet": "parquet", "a/rows.arrow": "arrow", "b/notes.csv": "csv", "b/pairs.tsv.gz": "tsv",
+				"b/c/lines.jsonl.zst": "jsonl", "b/c/para.txt": "text", "crawl/CC-MAIN-1.warc.wet.gz": "warc", "crawl/CC-MAIN-1.warc.gz": "warc",
+			}
+			if !reflect.DeepEqual(formats, want) {
+				t.Fatalf("formats %v, want %v", formats, want)
+			}
+			src := OpenInputs(files)
+			docs, err := readDocs(t, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byFile := map[string]int{}
+			for _, d := range docs {
+				byFile[d.Origin.File[len(dir)+1:]]++
+			}
+			wantDocs := map[string]int{"a/rows.parquet": 9, "a/rows.arrow": 9, "b/notes.csv": 2, "b/pairs.tsv.gz": 1,
+				"b/c/lines.jsonl.zst": 1, "b/c/para.txt": 1, "crawl/CC-MAIN-1.warc.wet.gz": 1, "crawl/CC-MAIN-1.warc.gz": 1}
+			if !reflect.DeepEqual(byFile, wantDocs) {
+				t.Errorf("documents per file %v, want %v", byFile, wantDocs)
+			}
+			sums := src.Files()
+			if len(sums) != len(files) {
+				t.Fatalf("%d summaries", len(sums))
+			}
+			for _, s := range sums {
+				if s.Records != int64(wantDocs[s.Path[len(dir)+1:]]) {
+					t.Errorf("%s: %d records", s.Path, s.Records)
+				}
+				if s.SHA256 == "" && s.Format != "parquet" {
+					t.Errorf("%s: no checksum", s.Path)
+				}
+			}
+		})
+	}
 }
