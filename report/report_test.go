@@ -710,3 +710,36 @@ func FuzzTopLevelString(f *testing.F) {
 		}
 	})
 }
+
+// TestNothingKeptNoRejects builds the report of a run that kept nothing and wrote no
+// rejects file, with audit samples off.
+func TestNothingKeptNoRejects(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "broken.jsonl")
+	if err := os.WriteFile(in, []byte("{\"id\": 1, \"text\": \"\"}\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "empty")
+	runPipeline(t, "inputs: ["+in+"]\nstages:\n  - length: {}\nrejects: {enabled: false}\ncoverage:\n  targets: {yor_Latn: {min_docs: 1}}\n  audit_samples: 0\n", dir, 1)
+	res, err := BuildWith(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Audit) != 0 || len(res.Files) != 2 {
+		t.Errorf("files %v, audit %v", res.Files, res.Audit)
+	}
+	fm, body, err := ParseCard(mustRead(t, filepath.Join(dir, CardFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fm.Configs) != 0 || len(fm.Language) != 0 || fm.SizeCategories[0] != "n<1K" {
+		t.Errorf("front matter %+v", fm)
+	}
+	for _, want := range []string{"0 documents", "| Yoruba | `yor_Latn` | yo | 0 |", "Targeted but absent: `yor_Latn`.", "counted in `stats.json`, not written", "| `und` | 2 | 2 | 0 | 0 | 0% |"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("card lacks %q:\n%s", want, body)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, AuditDir)); !os.IsNotExist(err) {
+		t.Errorf("audit directory written with audit_samples 0: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -487,6 +488,7 @@ func parquetRejects(ctx context.Context, path string, offer func(label string) (
 		return err
 	}
 	defer pf.Close()
+	intern := map[string]string{} // labels, copied once out of the column buffers
 	for rg := 0; rg < pf.NumRowGroups(); rg++ {
 		langs, err := fr.ReadRowGroups(ctx, cols[:1], []int{rg})
 		if err != nil {
@@ -500,7 +502,12 @@ func parquetRejects(ctx context.Context, path string, offer func(label string) (
 		}
 		var picks []pick
 		for i := int64(0); i < langs.NumRows(); i++ {
-			label := tableString(langs, 0, i)
+			raw := rawString(langs, 0, i)
+			label, ok := intern[raw]
+			if !ok {
+				label = strings.Clone(raw)
+				intern[label] = label
+			}
 			if label == "" {
 				label = "und"
 			}
@@ -541,7 +548,14 @@ func cell(tbl arrow.Table, c int, i int64) (arrow.Array, int) {
 	return nil, 0
 }
 
+// tableString returns a copy of a string cell: Arrow's Value aliases the column buffer, which
+// a sample must not keep alive.
 func tableString(tbl arrow.Table, c int, i int64) string {
+	return strings.Clone(rawString(tbl, c, i))
+}
+
+// rawString returns a string cell aliasing the column buffer: valid while the table is.
+func rawString(tbl arrow.Table, c int, i int64) string {
 	a, j := cell(tbl, c, i)
 	switch a := a.(type) {
 	case *array.String:
