@@ -197,3 +197,19 @@ func removeTemps(root string) error {
 	}
 	return err
 }
+
+// removeTopTemps removes temporary files directly in dir.
+func removeTopTemps(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -631,6 +631,15 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 	if err := os.Remove(filepath.Join(r.dir, "manifest.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	// Every task is done: temporary files of killed tasks and merges can go.
+	if err := removeTopTemps(r.dir); err != nil {
+		return nil, err
+	}
+	for _, sub := range []string{"tasks", "work"} {
+		if err := removeTemps(filepath.Join(r.dir, sub)); err != nil {
+			return nil, err
+		}
+	}
 	type part struct {
 		src OutputFile
 		ext string
@@ -755,10 +764,6 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 	}
 	if err := syncDir(r.dir); err != nil {
 		return nil, err
-	}
-	// Every task is done: temporary files of killed tasks can go.
-	if err := removeTemps(filepath.Join(r.dir, "work")); err != nil {
-		r.logger.Warn("could not remove temporary files", "err", err)
 	}
 	return &Result{Dir: r.dir, Stats: st, Manifest: man}, nil
 }
