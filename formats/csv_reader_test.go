@@ -458,3 +458,37 @@ func benchReader(b *testing.B, size int64, docs int, open func() (pipeline.Sourc
 	b.ReportMetric(float64(b.N)*float64(size)/1e6/cpu.Seconds(), "MB/cpu-s")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N*docs), "allocs/doc")
 }
+
+func TestInputValidateReaderKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		mod     func(*pipeline.Input)
+		wantErr string // "" for valid
+	}{
+		{"defaults", func(*pipeline.Input) {}, ""},
+		{"tab delimiter", func(in *pipeline.Input) { in.Delimiter = "\t" }, ""},
+		{"non-ASCII delimiter", func(in *pipeline.Input) { in.Delimiter = "¦" }, ""},
+		{"two characters", func(in *pipeline.Input) { in.Delimiter = ",;" }, "delimiter: must be one character other than a quote, CR or LF"},
+		{"quote", func(in *pipeline.Input) { in.Delimiter = `"` }, "delimiter: must be one character"},
+		{"newline", func(in *pipeline.Input) { in.Delimiter = "\n" }, "delimiter: must be one character"},
+		{"quoting none", func(in *pipeline.Input) { in.Quoting = "none" }, ""},
+		{"bad quoting", func(in *pipeline.Input) { in.Quoting = "single" }, `quoting: must be one of csv, none; got "single"`},
+		{"html raw", func(in *pipeline.Input) { in.HTML = "raw" }, ""},
+		{"bad html", func(in *pipeline.Input) { in.HTML = "markdown" }, `html: must be one of extract, text, raw; got "markdown"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := pipeline.DefaultInput()
+			in.Path = "x.csv"
+			tt.mod(&in)
+			var msgs []string
+			for _, fe := range in.Validate() {
+				msgs = append(msgs, fe.Field+": "+fe.Msg)
+			}
+			got := strings.Join(msgs, "; ")
+			if tt.wantErr == "" && got != "" || tt.wantErr != "" && !strings.Contains(got, tt.wantErr) {
+				t.Errorf("Validate: %q, want %q", got, tt.wantErr)
+			}
+		})
+	}
+}

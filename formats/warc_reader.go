@@ -545,6 +545,9 @@ func (r *WARCReader) convert(doc *pipeline.Document, h *warcHeader, block []byte
 
 // mediaType returns the lower-case media type of a Content-Type value, or def when empty.
 func mediaType(ctype, def string) string {
+	if ctype == "text/plain" || ctype == "text/html" {
+		return ctype // the common cases, without mime's allocations
+	}
 	if mt, _, err := mime.ParseMediaType(ctype); err == nil {
 		return mt
 	}
@@ -645,7 +648,8 @@ func extractHTML(page []byte, mode, pageURL string) (text, title string, err err
 	return strings.TrimSpace(render.InnerText(art.Node)), strings.TrimSpace(art.Title()), nil
 }
 
-// parseHTTP splits an HTTP response message into its status, header and body.
+// parseHTTP splits an HTTP response message into its status, header and body. Header
+// lines that are not "Name: value" are ignored, as browsers do: crawls hold many.
 func parseHTTP(block []byte) (int, http.Header, []byte, error) {
 	end, sep := bytes.Index(block, []byte("\r\n\r\n")), 4
 	if lf := bytes.Index(block, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
@@ -654,22 +658,31 @@ func parseHTTP(block []byte) (int, http.Header, []byte, error) {
 	if end < 0 {
 		end, sep = len(block), 0 // headers only
 	}
-	tp := textproto.NewReader(bufio.NewReader(io.MultiReader(bytes.NewReader(block[:end]), strings.NewReader("\r\n\r\n"))))
-	status, err := tp.ReadLine()
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("HTTP status line: %w", err)
-	}
+	lines := strings.Split(string(block[:end]), "\n")
+	status := strings.TrimSuffix(lines[0], "\r")
 	proto, rest, _ := strings.Cut(status, " ")
 	code, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
 	n, err := strconv.Atoi(code)
 	if !strings.HasPrefix(proto, "HTTP/") || err != nil || n < 100 || n > 999 {
 		return 0, nil, nil, fmt.Errorf("HTTP status line %q: want HTTP/x.y CODE", truncateForDetail(status))
 	}
-	mh, err := tp.ReadMIMEHeader()
-	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, nil, nil, fmt.Errorf("HTTP header: %w", err)
+	h := make(http.Header, len(lines))
+	var last string
+	for _, l := range lines[1:] {
+		l = strings.TrimSuffix(l, "\r")
+		if l != "" && (l[0] == ' ' || l[0] == '\t') && last != "" {
+			vs := h[last]
+			vs[len(vs)-1] += " " + strings.TrimSpace(l)
+			continue
+		}
+		k, v, ok := strings.Cut(l, ":")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			continue
+		}
+		last = textproto.CanonicalMIMEHeaderKey(k)
+		h[last] = append(h[last], strings.TrimSpace(v))
 	}
-	return n, http.Header(mh), block[end+sep:], nil
+	return n, h, block[end+sep:], nil
 }
 
 // decodeHTTPBody undoes chunked transfer coding and content coding, producing at most max

@@ -588,3 +588,35 @@ func BenchmarkWARCReader(b *testing.B) {
 		})
 	}
 }
+
+func TestParseHTTP(t *testing.T) {
+	tests := []struct {
+		name       string
+		give       string
+		wantStatus int
+		wantType   string
+		wantBody   string
+		wantErr    string
+	}{
+		{"CRLF", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>x</p>", 200, "text/html", "<p>x</p>", ""},
+		{"LF only, no reason", "HTTP/1.0 404\nContent-Type: text/plain\n\nnot here", 404, "text/plain", "not here", ""},
+		{"bad header lines ignored, folded value kept", "HTTP/1.1 200 OK\r\nthis is junk\r\nContent-Type: text/html;\r\n charset=utf-8\r\n: empty\r\n\r\nbody\r\n\r\nmore", 200, "text/html; charset=utf-8", "body\r\n\r\nmore", ""},
+		{"headers only", "HTTP/1.1 204 No Content\r\nServer: x", 204, "", "", ""},
+		{"not HTTP", "<html>hello</html>", 0, "", "", `HTTP status line "<html>hello</html>": want HTTP/x.y CODE`},
+		{"bad code", "HTTP/1.1 2x0 OK\r\n\r\n", 0, "", "", "want HTTP/x.y CODE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, body, err := parseHTTP([]byte(tt.give))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || status != tt.wantStatus || h.Get("Content-Type") != tt.wantType || string(body) != tt.wantBody {
+				t.Errorf("got %d %q %q %v", status, h.Get("Content-Type"), body, err)
+			}
+		})
+	}
+}
