@@ -199,7 +199,7 @@ func (r *Run) listFiles() error {
 	return nil
 }
 
-// StageKinds reports whether any configured stage has the given kind.
+// hasStageKind reports whether any configured stage has the given kind.
 func (r *Run) hasStageKind(kind string) bool {
 	for _, s := range r.Stages {
 		if s.Kind == kind {
