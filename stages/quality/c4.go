@@ -22,7 +22,7 @@ type C4QualityConfig struct {
 	MinWordsPerLine int                  `yaml:"min_words_per_line" doc:"lines with fewer words fail (rule words_per_line)"`
 	MaxWordLength   int                  `yaml:"max_word_length" doc:"lines with a longer white-space-separated chunk, in characters, fail (rule word_length)"`
 	PolicyPhrases   []string             `yaml:"policy_phrases" doc:"lines containing one of these phrases (ASCII case ignored) fail (rule policy)"`
-	Disable         []string             `yaml:"disable" doc:"rules switched off: line rules terminal_punct (a line must end with a sentence terminator of any script, not an ellipsis), words_per_line, word_length, javascript (lines mentioning javascript fail), policy, citations ([1], [edit], [citation needed] removed from kept lines); document rules lorem_ipsum, curly_bracket, sentences"`
+	Disable         []string             `yaml:"disable" doc:"rules switched off: line rules terminal_punct (a line must end with a sentence terminator of any script, not an ellipsis), words_per_line, word_length, javascript (lines mentioning javascript fail), policy, citations ([1], [edit], [citation needed] removed from kept lines); document rules lorem_ipsum, curly_bracket, sentences, no_lines_left (line_action drop: every line failed, nothing would be left)"`
 	Enable          []string             `yaml:"enable" doc:"per-language entries only: rules switched back on for that language"`
 	PerLanguage     map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn) or code (yor): any key above; wins over thresholds_file"`
 	ThresholdsFile  string               `yaml:"thresholds_file" doc:"per-language overrides written by sieve calibrate (its c4_quality section); relative to the config file"`
@@ -55,11 +55,15 @@ const (
 	c4Lorem
 	c4Curly
 	c4Sentences
+	c4NoLines
 	c4LineRules = 5
 )
 
 // c4SentencesBound is the index of the min_sentences bound.
 const c4SentencesBound = 2
+
+// c4LineBound is the bound holding each line rule's threshold, or -1.
+var c4LineBound = [c4LineRules]int{-1, 3, 4, -1, -1}
 
 const (
 	failTerminal = 1 << c4Terminal
@@ -87,13 +91,14 @@ type c4State struct {
 func init() {
 	register(&filterDef{
 		kind:  KindC4Quality,
-		rules: []string{"terminal_punct", "words_per_line", "word_length", "javascript", "policy", "citations", "lorem_ipsum", "curly_bracket", "sentences"},
+		rules: []string{"terminal_punct", "words_per_line", "word_length", "javascript", "policy", "citations", "lorem_ipsum", "curly_bracket", "sentences", "no_lines_left"},
 		bounds: []Bound{
 			{Rule: "lorem_ipsum", Max: true},
 			{Rule: "curly_bracket", Max: true},
 			{Rule: "sentences", Key: "min_sentences", Int: true, Hi: 1e6},
 			{Rule: "words_per_line", Key: "min_words_per_line", Int: true, Hi: 1e6},
 			{Rule: "word_length", Key: "max_word_length", Max: true, Int: true, Lo: 1, Hi: 1e9},
+			{Rule: "no_lines_left", Max: true},
 		},
 		defaults: func() any { c := DefaultC4QualityConfig(); return &c },
 		validate: func(cfg any) []pipeline.FieldError {
@@ -236,6 +241,12 @@ func measureC4(w *worker, st *settings, vals []float64, full bool) {
 		}
 	}
 	vals[c4Sentences] = float64(sentences)
+	if st.c4.drop && a.NonBlank > 0 {
+		vals[c4NoLines] = 0
+		if sentences == 0 { // a kept non-blank line holds at least one sentence
+			vals[c4NoLines] = 1
+		}
+	}
 }
 
 // countSentences counts the sentences of text, stopping at limit when limit >= 0.
@@ -254,20 +265,27 @@ func c4Detail(w *worker, _ *settings, b *Bound, v, t float64) string {
 		return fmt.Sprintf("line %d contains \"lorem ipsum\"", w.c4.firstHit)
 	case "curly_bracket":
 		return fmt.Sprintf("line %d contains \"{\"", w.c4.firstHit)
+	case "no_lines_left":
+		return "every line failed: " + failingLines(w)
 	case "sentences":
-		var parts []string
-		for r, n := range w.c4.dropped {
-			if n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", n, defs[KindC4Quality].rules[r]))
-			}
-		}
 		d := formatNum(v, true) + " < " + formatNum(t, true)
-		if len(parts) > 0 {
-			d += " (failing lines: " + strings.Join(parts, ", ") + ")"
+		if f := failingLines(w); f != "" {
+			d += " (failing lines: " + f + ")"
 		}
 		return d
 	}
 	return ""
+}
+
+// failingLines lists the lines failed by rule: "3 terminal_punct, 2 words_per_line".
+func failingLines(w *worker) string {
+	var parts []string
+	for r, n := range w.c4.dropped {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, defs[KindC4Quality].rules[r]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // c4After removes the failing lines (and citations) from a kept document's text when

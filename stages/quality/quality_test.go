@@ -174,7 +174,9 @@ func TestC4QualityRules(t *testing.T) {
 		{name: "menu without terminal rule", mod: func(c any) { c.(*C4QualityConfig).Disable = []string{"terminal_punct"} }, give: "Home\nNews\nSport\nWeather\nContact us", wantReason: "c4_quality.sentences", wantDetail: `0 < 5 \(failing lines: 5 words_per_line\)`},
 		{name: "few sentences", give: "The council met on Tuesday.\nThe engineer spoke about the pipes.", wantReason: "c4_quality.sentences", wantDetail: `2 < 5`},
 		{name: "boilerplate page kept", give: page},
-		{name: "no sentences rule", mod: func(c any) { c.(*C4QualityConfig).Disable = []string{"sentences"} }, give: "Home\nNews"},
+		{name: "no sentences rule", mod: func(c any) { c.(*C4QualityConfig).Disable = []string{"sentences", "no_lines_left"} }, give: "Home\nNews"},
+		{name: "nothing left", mod: func(c any) { c.(*C4QualityConfig).MinSentences = 0 }, give: "Home\nNews\nSport", wantReason: "c4_quality.no_lines_left", wantDetail: "every line failed: 3 terminal_punct"},
+		{name: "nothing left is fine when lines are kept", mod: func(c any) { c.(*C4QualityConfig).MinSentences = 0; c.(*C4QualityConfig).LineAction = "keep" }, give: "Home\nNews\nSport"},
 	}
 	runCases(t, KindC4Quality, tests)
 }
