@@ -92,6 +92,11 @@ type EvalReport struct {
 	Workers       int     `json:"workers"`
 	Seconds       float64 `json:"seconds"`
 	DocsPerSec    float64 `json:"docs_per_sec"`
+	// CPUSeconds is the process's CPU time (user + system) during the run and DocsPerCPUSec
+	// the documents per CPU-second: throughput per core that other load on the machine
+	// does not distort (Linux; 0 elsewhere).
+	CPUSeconds    float64 `json:"cpu_seconds,omitempty"`
+	DocsPerCPUSec float64 `json:"docs_per_cpu_sec,omitempty"`
 	// PeakRSS is the process's peak resident memory in bytes after the run, before any
 	// baseline (Linux; the Go runtime's total elsewhere).
 	PeakRSS  int64     `json:"peak_rss_bytes"`
@@ -157,11 +162,13 @@ type OpenSetSettings struct {
 
 // Baseline is the comparison labelling.
 type Baseline struct {
-	Name       string  `json:"name"`
-	MacroF1    float64 `json:"macro_f1"`
-	Accuracy   float64 `json:"accuracy"`
-	Seconds    float64 `json:"seconds"`
-	DocsPerSec float64 `json:"docs_per_sec"`
+	Name          string  `json:"name"`
+	MacroF1       float64 `json:"macro_f1"`
+	Accuracy      float64 `json:"accuracy"`
+	Seconds       float64 `json:"seconds"`
+	DocsPerSec    float64 `json:"docs_per_sec"`
+	CPUSeconds    float64 `json:"cpu_seconds,omitempty"`
+	DocsPerCPUSec float64 `json:"docs_per_cpu_sec,omitempty"`
 	// Unsupported Latin-script examples given a supported label.
 	UnsupportedWrong float64 `json:"unsupported_latin_wrong_share"`
 }
@@ -173,11 +180,13 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 		workers = runtime.GOMAXPROCS(0)
 	}
 	results := make([]Result, len(examples))
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	if err := parallel(ctx, len(examples), workers, func(i int) { results[i] = id.Identify(examples[i].Text) }); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
 
 	supported := map[string]bool{}
 	for _, l := range id.Backend().Labels() {
@@ -186,6 +195,9 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 	rep := &EvalReport{Examples: len(examples), Workers: workers, Seconds: elapsed, SampleChar: id.sampleChars, MinConfidence: id.minConf}
 	if elapsed > 0 {
 		rep.DocsPerSec = float64(len(examples)) / elapsed
+	}
+	if cpu > 0 {
+		rep.CPUSeconds, rep.DocsPerCPUSec = cpu, float64(len(examples))/cpu
 	}
 	if id.openSet != nil {
 		rep.OpenSet = &OpenSetSettings{MinFit: id.openSet.MinFit, ScriptMinFit: id.openSet.ScriptMinFit, MaxUnknown: id.openSet.MaxUnknown}
@@ -263,16 +275,21 @@ func Evaluate(ctx context.Context, id *Identifier, examples []Example, opts Eval
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
 		base := make([]string, len(examples))
+		c0 := cpuSeconds()
 		t0 := time.Now()
 		if err := parallel(ctx, len(examples), workers, func(i int) { base[i] = Canonical(labeller(examples[i].Text)) }); err != nil {
 			return nil, err
 		}
 		secs := time.Since(t0).Seconds()
+		bcpu := cpuSeconds() - c0
 		bm := score(gold, base, supported)
 		bu := unsupportedReport(examples, gold, base, supported)
 		rep.Baseline = &Baseline{Name: opts.BaselineName, MacroF1: bm.macroF1, Accuracy: bm.accuracy, Seconds: secs, UnsupportedWrong: bu.LatinWrongRate}
 		if secs > 0 {
 			rep.Baseline.DocsPerSec = float64(len(examples)) / secs
+		}
+		if bcpu > 0 {
+			rep.Baseline.CPUSeconds, rep.Baseline.DocsPerCPUSec = bcpu, float64(len(examples))/bcpu
 		}
 	}
 	return rep, nil
@@ -445,6 +462,30 @@ func confusions(gold, pred []string, n int) []Confusion {
 	return out
 }
 
+// cpuSeconds returns the CPU time (user + system) the process has used, from
+// /proc/self/stat (Linux, in clock ticks of 1/100 s); 0 where that is not available.
+func cpuSeconds() float64 {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count from after it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return float64(utime+stime) / 100
+}
+
 // peakRSS returns the peak resident set size of the process in bytes: VmHWM on Linux, the
 // Go runtime's obtained memory elsewhere.
 func peakRSS() int64 {
@@ -546,11 +587,18 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "\nthroughput: %.0f docs/s with %d workers (%.0f docs/s per worker), %.1f s; sample %d chars\n",
 		r.DocsPerSec, r.Workers, r.DocsPerSec/float64(max(r.Workers, 1)), r.Seconds, r.SampleChar)
+	if r.CPUSeconds > 0 {
+		fmt.Fprintf(bw, "cpu: %.1f s, %.0f docs per CPU-second\n", r.CPUSeconds, r.DocsPerCPUSec)
+	}
 	fmt.Fprintf(bw, "peak memory: %.0f MiB\n", float64(r.PeakRSS)/(1<<20))
 	if b := r.Baseline; b != nil {
-		fmt.Fprintf(bw, "\nbaseline %s: macro-F1 %.4f  accuracy %.4f  unsupported Latin wrong %.1f%%  %.0f docs/s (%.1f s)\n",
-			b.Name, b.MacroF1, b.Accuracy, 100*b.UnsupportedWrong, b.DocsPerSec, b.Seconds)
-		fmt.Fprintf(bw, "difference: macro-F1 %+.4f, speed %.1fx\n", r.MacroF1-b.MacroF1, r.DocsPerSec/math.Max(b.DocsPerSec, 1e-9))
+		fmt.Fprintf(bw, "\nbaseline %s: macro-F1 %.4f  accuracy %.4f  unsupported Latin wrong %.1f%%  %.0f docs/s (%.1f s), %.0f docs per CPU-second\n",
+			b.Name, b.MacroF1, b.Accuracy, 100*b.UnsupportedWrong, b.DocsPerSec, b.Seconds, b.DocsPerCPUSec)
+		fmt.Fprintf(bw, "difference: macro-F1 %+.4f, speed %.1fx (wall clock)", r.MacroF1-b.MacroF1, r.DocsPerSec/math.Max(b.DocsPerSec, 1e-9))
+		if r.DocsPerCPUSec > 0 && b.DocsPerCPUSec > 0 {
+			fmt.Fprintf(bw, ", %.1fx (per CPU-second)", r.DocsPerCPUSec/b.DocsPerCPUSec)
+		}
+		fmt.Fprintln(bw)
 	}
 	return bw.Flush()
 }
