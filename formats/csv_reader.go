@@ -32,8 +32,8 @@ func init() {
 //     without one. A header column with an empty name is called "column_N" (N counts from 1),
 //     as pandas writes its index. A name given twice is an error.
 //   - The text comes from the column named in.TextField, the id from in.IDField (names are
-//     matched whole: a dot is part of the name). An empty id cell, or no id column, gives the
-//     id "<file base>:<line>". Every other column goes into doc.Meta as a string (an empty
+//     matched whole: a dot is part of the name). An empty id cell (or one that is not valid
+//     UTF-8), or no id column, gives the id "<file base>:<line>". Every other column goes into doc.Meta as a string (an empty
 //     cell is ""; CSV has no null).
 //   - in.Delimiter, when set, replaces the default separator: ',' for format csv, a tab for
 //     tsv. in.Quoting "csv" (the default) follows RFC 4180 as encoding/csv reads it: a field
@@ -53,9 +53,11 @@ func init() {
 // stage "read": read.invalid_csv (bad quoting, or a field count other than the header's: the
 // detail names the line and column), read.invalid_utf8, read.empty_text. With on_error: fail,
 // Next returns a *ReadError naming file, line and offset instead. A record longer than
-// in.MaxRecordBytes gives one read.record_too_large reject and ends the file: the end of a CSV
-// record cannot be found without parsing its quotes, so the rest of the file is not read (the
-// detail says so). A truncated compressed file gives one read.truncated reject, as for JSONL.
+// in.MaxRecordBytes is rejected as read.record_too_large. With quoting csv, one longer than
+// that plus 64 KiB (an unterminated quote, most likely) is not held in memory: it gives one
+// read.record_too_large reject and ends the file, since the end of a CSV record cannot be
+// found without parsing its quotes (the detail says the rest is not read). A truncated
+// compressed file gives one read.truncated reject, as for JSONL.
 type CSVReader struct {
 	f    *File
 	name string
@@ -353,16 +355,23 @@ func (r *CSVReader) nextLine(doc *pipeline.Document) error {
 
 // fill makes doc from a record with one field per column.
 func (r *CSVReader) fill(doc *pipeline.Document, rec []string) error {
+	if r.idCol >= 0 && rec[r.idCol] != "" && utf8.ValidString(rec[r.idCol]) {
+		doc.ID = rec[r.idCol]
+	} else {
+		doc.ID = fallbackID(r.base, doc.Origin.Line)
+	}
+	size := 0
+	for _, v := range rec {
+		size += len(v)
+	}
+	if size > r.max {
+		return r.reject(doc, ReasonRecordTooLarge, fmt.Sprintf("record of %d bytes exceeds max_record_bytes %d", size, r.max))
+	}
 	for i, v := range rec {
 		if !utf8.ValidString(v) {
 			doc.Text = strings.ToValidUTF8(strings.Join(rec, r.sep), "\uFFFD")
 			return r.reject(doc, ReasonInvalidUTF8, fmt.Sprintf("column %q: invalid UTF-8 at byte %d of the field", r.cols[i], invalidUTF8At([]byte(v))))
 		}
-	}
-	if r.idCol >= 0 && rec[r.idCol] != "" {
-		doc.ID = rec[r.idCol]
-	} else {
-		doc.ID = fallbackID(r.base, doc.Origin.Line)
 	}
 	for i, v := range rec {
 		if i == r.textCol || i == r.idCol && v != "" {

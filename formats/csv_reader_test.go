@@ -125,7 +125,7 @@ func TestCSVReader(t *testing.T) {
 				{ID: "f.csv:3", Line: 3, Offset: 14, Reason: ReasonInvalidCSV},
 				{ID: "f.csv:4", Line: 4, Offset: 26, Reason: ReasonInvalidCSV},
 				{ID: "f.csv:5", Line: 5, Offset: 40, Reason: ReasonInvalidCSV},
-				{ID: "f.csv:6", Text: "e,\uFFFD", Line: 6, Offset: 51, Reason: ReasonInvalidUTF8},
+				{ID: "e", Text: "e,\uFFFD", Line: 6, Offset: 51, Reason: ReasonInvalidUTF8},
 				{ID: "f", Text: "   ", Line: 7, Offset: 56, Reason: ReasonEmptyText},
 				{ID: "g", Line: 8, Offset: 62, Reason: ReasonEmptyText},
 				{ID: "h", Text: "last", Line: 9, Offset: 65},
@@ -261,6 +261,15 @@ func TestCSVReaderRecordTooLarge(t *testing.T) {
 	}
 	if !strings.Contains(docs[1].Rejected.Detail, "the rest of the file is not read") {
 		t.Errorf("detail: %q", docs[1].Rejected.Detail)
+	}
+	// A record a little over the limit (within the read-ahead) is rejected alone.
+	path = writeFile(t, t.TempDir(), "f.csv", []byte("id,text\na,\""+strings.Repeat("y", 5000)+"\"\nb,next\n"))
+	docs, err = readCSV(t, path, in, ',')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 || docs[0].Rejected.Reason != ReasonRecordTooLarge || docs[0].ID != "a" || docs[1].Text != "next" {
+		t.Fatalf("docs = %+v", csvDocs(docs))
 	}
 	// quoting none: one long line is skipped, the next one read.
 	long := "id\ttext\na\t" + strings.Repeat("x", 5000) + "\nb\tnext\n"

@@ -493,6 +493,28 @@ func TestWARCReaderLimits(t *testing.T) {
 	}
 }
 
+func TestWARCReaderCorruptGzip(t *testing.T) {
+	// A .warc.gz cut inside the third record's gzip member: that record is read.truncated,
+	// at its own offset.
+	recs := []warcRec{warcinfo, wetRec(1, "https://x/1", "yor", "Ẹ kú àárọ̀"), wetRec(2, "https://x/2", "swa", strings.Repeat("Habari za asubuhi. ", 200))}
+	data, offs := warcFile(t, recs, true)
+	path := writeFile(t, t.TempDir(), "f.warc.gz", data[:len(data)-40])
+	r, err := NewWARCReader(path, csvInput(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := readDocs(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 || docs[0].ID != uuid(1) || docs[1].Rejected.Reason != ReasonTruncated || docs[1].Origin.Offset != offs[2] || docs[1].ID != uuid(2) {
+		t.Fatalf("docs %+v", docs)
+	}
+	if !strings.Contains(docs[1].Rejected.Detail, "the compressed stream is cut or corrupt") {
+		t.Errorf("detail %q", docs[1].Rejected.Detail)
+	}
+}
+
 func TestWARCReaderBadHTML(t *testing.T) {
 	if _, err := NewWARCReader("x.warc", csvInput(func(in *pipeline.Input) { in.HTML = "markdown" })); err == nil || !strings.Contains(err.Error(), `html "markdown"`) {
 		t.Errorf("err = %v", err)
