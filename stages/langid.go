@@ -164,8 +164,10 @@ func knownScript(s string) bool {
 }
 
 // LangID labels each document with its language (doc.Lang), script (doc.Script) and the
-// label's probability (doc.LangScore), and rejects documents below their minimum confidence
-// or outside the allow-list. It is safe for concurrent use; the backend is built once.
+// label's probability (doc.LangScore; 0 for und_<Script> and zxx_Zyyy), and rejects
+// documents below their minimum confidence (labelled with the refused guess and its
+// probability, so per-language statistics count them) or outside the allow-list. It is safe
+// for concurrent use; the backend is built once.
 type LangID struct {
 	cfg       LangIDConfig
 	id        *lang.Identifier
@@ -303,6 +305,8 @@ func (s *LangID) Process(_ context.Context, d *pipeline.Document) (pipeline.Verd
 	case r.Refused != lang.RefusedNone:
 		s.refusedBy[r.Refused].Add(1)
 		if r.Refused == lang.RefusedLowConfidence && s.below == "reject" {
+			// The reject carries the guess, so per-language statistics count it there.
+			d.Lang, d.LangScore = r.Guess, r.GuessProb
 			s.counts[cntLowConfidence].Add(1)
 			return pipeline.Rejectf("langid.low_confidence", "%s %.2f < %.2f", r.Guess, r.GuessProb, s.id.MinConfidence(r.Guess)), nil
 		}

@@ -78,7 +78,7 @@ func TestLangIDVerdicts(t *testing.T) {
 			text: igboText, wantLang: "und_Latn", wantScript: "Latn", wantReason: "langid.not_allowed",
 			wantDetail: `^und_Latn not in languages \(best guess [a-z]{3}_Latn [01]\.\d\d does not fit its profile: fit -?\d+\.\d\d\)$`},
 		{name: "below minimum confidence rejects", mod: func(c *LangIDConfig) { c.MinConfidence = map[string]float64{"default": 0.2, "eng_Latn": 0.9} },
-			text: "The rain in town", wantLang: "und_Latn", wantScript: "Latn", wantReason: "langid.low_confidence", wantDetail: `^eng_Latn 0\.\d\d < 0\.90$`},
+			text: "The rain in town", wantLang: "eng_Latn", wantScript: "Latn", wantReason: "langid.low_confidence", wantDetail: `^eng_Latn 0\.\d\d < 0\.90$`},
 		{name: "per-language minimum applies to its language only", mod: func(c *LangIDConfig) { c.MinConfidence = map[string]float64{"default": 0.2, "fra_Latn": 0.9} },
 			text: "The rain in town", wantLang: "eng_Latn", wantScript: "Latn"},
 		{name: "below minimum confidence keeps as und", mod: func(c *LangIDConfig) {
