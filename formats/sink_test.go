@@ -2,10 +2,12 @@ package formats
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	pq "github.com/parquet-go/parquet-go"
 
@@ -593,4 +596,92 @@ func BenchmarkDatasetSink(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestDatasetSinkLarge is an opt-in measurement of the sink's memory and speed at size:
+//
+//	SIEVE_SINK_LARGE_MB=1000 SIEVE_SINK_LARGE_LANGS=40 SIEVE_SINK_LARGE_FORMAT=parquet \
+//	    go test ./formats -run TestDatasetSinkLarge -v
+//
+// It writes that many MB of 1 KB documents (random words, seeded) spread over that many
+// languages, commits, checks the row count of the output, and logs the throughput and the
+// process's peak RSS (VmHWM, Linux), which includes the test binary itself.
+func TestDatasetSinkLarge(t *testing.T) {
+	mb, _ := strconv.Atoi(os.Getenv("SIEVE_SINK_LARGE_MB"))
+	if mb <= 0 {
+		t.Skip("set SIEVE_SINK_LARGE_MB to run")
+	}
+	langs, _ := strconv.Atoi(os.Getenv("SIEVE_SINK_LARGE_LANGS"))
+	langs = max(langs, 1)
+	format := cmp.Or(os.Getenv("SIEVE_SINK_LARGE_FORMAT"), "parquet")
+	var vocab []string
+	for _, s := range sentences {
+		vocab = append(vocab, strings.Fields(s.text)...)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	dir := t.TempDir()
+	s, err := NewDatasetSink(dir, &pipeline.Output{Format: format, Compression: "zstd", RowGroupSize: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	var total int64
+	var n int
+	var b strings.Builder
+	for ; total < int64(mb)<<20; n++ {
+		b.Reset()
+		for b.Len() < 1024 {
+			b.WriteString(vocab[rng.IntN(len(vocab))])
+			b.WriteByte(' ')
+		}
+		d := pipeline.Document{
+			Seq: uint64(n), ID: "d" + strconv.Itoa(n), Text: b.String(),
+			Lang:   fmt.Sprintf("l%03d_Latn", rng.IntN(langs)),
+			Origin: pipeline.Position{File: "large.jsonl", Line: int64(n + 1)},
+			Meta:   map[string]any{"url": "https://example.org/" + strconv.Itoa(n)},
+		}
+		total += int64(len(d.Text))
+		if err := s.Write(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	var rows int64
+	var size int64
+	for _, f := range s.Files() {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += fi.Size()
+		if format == "parquet" { // footer only: reading the files would add to the peak RSS
+			fh, err := os.Open(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pf, err := pq.OpenFile(fh, fi.Size())
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			rows += pf.NumRows()
+			fh.Close()
+		}
+	}
+	if format == "parquet" && rows != int64(n) {
+		t.Errorf("%d rows in the output, want %d", rows, n)
+	}
+	hwm := "unknown"
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmHWM:") {
+				hwm = strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
+			}
+		}
+	}
+	t.Logf("%s: %d documents, %d MB of text in %d languages -> %d files, %d MB; %.1f s, %.1f MB/s (document generation included); peak RSS %s",
+		format, n, total>>20, langs, len(s.Files()), size>>20, elapsed.Seconds(), float64(total)/1e6/elapsed.Seconds(), hwm)
 }
