@@ -133,14 +133,36 @@ func stagesCommand() *cli.Command {
 					if name == "" || name == "-" {
 						continue
 					}
-					def, _ := yaml.Marshal(v.Field(i).Interface())
-					fmt.Fprintf(w, "    %-22s %-10s default %-14s %s\n", name, typeName(f.Type), strings.TrimSpace(string(def)), f.Tag.Get("doc"))
+					fmt.Fprintf(w, "    %-22s %-10s default %-14s %s\n", name, typeName(f.Type), flowYAML(v.Field(i).Interface()), f.Tag.Get("doc"))
 				}
 				fmt.Fprintf(w, "  example:\n    - %s: %s\n\n", kind, spec.Example)
 			}
 			return nil
 		},
 	}
+}
+
+// flowYAML renders v on one line in YAML flow style.
+func flowYAML(v any) string {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return "?"
+	}
+	var setFlow func(*yaml.Node)
+	setFlow = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+			n.Style = yaml.FlowStyle
+		}
+		for _, c := range n.Content {
+			setFlow(c)
+		}
+	}
+	setFlow(&n)
+	out, err := yaml.Marshal(&n)
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func typeName(t reflect.Type) string {
