@@ -328,8 +328,9 @@ func (n *pathNode) pathOf(target uint8) string {
 	return ""
 }
 
-// maxDepth is the deepest nesting accepted, as in encoding/json.
-const maxDepth = 10000
+// maxDepth is the deepest nesting accepted: the writers' limit for metadata, so that every
+// record read can be written back (a deeper one would otherwise stop the run at the sink).
+const maxDepth = maxJSONDepth
 
 // jsonParser is a strict RFC 8259 parser specialised for sieve's records: one pass over the
 // line extracts the text and id without building them as generic values, and decodes every
