@@ -24,7 +24,7 @@ type C4QualityConfig struct {
 	PolicyPhrases   []string             `yaml:"policy_phrases" doc:"lines containing one of these phrases (ASCII case ignored) fail (rule policy)"`
 	Disable         []string             `yaml:"disable" doc:"rules switched off: line rules terminal_punct (a line must end with a sentence terminator of any script, not an ellipsis), words_per_line, word_length, javascript (lines mentioning javascript fail), policy, citations ([1], [edit], [citation needed] removed from kept lines); document rules lorem_ipsum, curly_bracket, sentences, no_lines_left (line_action drop: every line failed, nothing would be left)"`
 	Enable          []string             `yaml:"enable" doc:"per-language entries only: rules switched back on for that language"`
-	PerLanguage     map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn) or code (yor): any key above; wins over thresholds_file"`
+	PerLanguage     map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn), code (yor) or script (Thai: languages of that script without an entry): any key above; wins over thresholds_file"`
 	ThresholdsFile  string               `yaml:"thresholds_file" doc:"per-language overrides written by sieve calibrate (its c4_quality section); relative to the config file"`
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sieve-data/sieve/lang"
 )
 
 // Calibration derives per-language thresholds from a sample of a corpus: each rule's
@@ -302,11 +304,14 @@ type Calibration struct {
 	Languages []*LangCalibration
 }
 
-// LangCalibration is one language's result.
+// LangCalibration is one language's result, or one script's: a script entry (Lang "Thai")
+// pools the documents of every language written in it and serves documents whose language
+// has no entry (und_Thai, or a language too rare to calibrate).
 type LangCalibration struct {
 	Lang      string
-	Docs      int // sampled
-	Seen      int // offered (read and kept by the stages before the quality stages)
+	Members   []string // for a script: its languages
+	Docs      int      // sampled
+	Seen      int      // offered (read and kept by the stages before the quality stages)
 	Skipped   bool
 	Outliers  int // documents left out of the derivation
 	StopWords []string
@@ -342,8 +347,38 @@ func (c *Calibrator) Result() *Calibration {
 	for _, s := range c.stages {
 		out.Stages = append(out.Stages, s.CalibrationStage)
 	}
-	for _, lang := range sortedKeys(c.langs) {
-		out.Languages = append(out.Languages, c.calibrateLang(lang, c.langs[lang]))
+	for _, l := range sortedKeys(c.langs) {
+		out.Languages = append(out.Languages, c.calibrateLang(l, c.langs[l]))
+	}
+	// script entries: every sampled document of the script's languages
+	scripts := map[string]*langSample{}
+	members := map[string][]string{}
+	for _, l := range sortedKeys(c.langs) {
+		sc := lang.LabelScript(l)
+		if !isScriptKey(sc) {
+			continue
+		}
+		ls := c.langs[l]
+		g := scripts[sc]
+		if g == nil {
+			g = &langSample{vocab: map[uint64]*vocabEntry{}}
+			scripts[sc] = g
+		}
+		g.docs = append(g.docs, ls.docs...)
+		g.seen += ls.seen
+		for h, ve := range ls.vocab {
+			if e := g.vocab[h]; e != nil {
+				e.df += ve.df
+			} else {
+				g.vocab[h] = &vocabEntry{form: ve.form, df: ve.df}
+			}
+		}
+		members[sc] = append(members[sc], l)
+	}
+	for _, sc := range sortedKeys(scripts) {
+		lc := c.calibrateLang(sc, scripts[sc])
+		lc.Members = members[sc]
+		out.Languages = append(out.Languages, lc)
 	}
 	return out
 }

@@ -27,6 +27,9 @@ func (c *Calibration) WriteYAML(w io.Writer, header string) error {
 			}
 			key := str(lc.Lang)
 			key.HeadComment = fmt.Sprintf("%d documents", lc.Docs)
+			if lc.Members != nil {
+				key.HeadComment = fmt.Sprintf("script %s, for languages without an entry: %d documents of %s", lc.Lang, lc.Docs, strings.Join(lc.Members, ", "))
+			}
 			sec.Content = append(sec.Content, key, m)
 		}
 		if len(sec.Content) == 0 {
@@ -70,16 +73,31 @@ func valueNode(v any) *yaml.Node {
 func (c *Calibration) WriteReport(w io.Writer) error {
 	docs := 0
 	for _, lc := range c.Languages {
-		docs += lc.Docs
+		if lc.Members == nil {
+			docs += lc.Docs
+		}
 	}
 	o := c.Options
-	fmt.Fprintf(w, "calibrated %d documents in %d languages (quantile %v, fence %v, mode %s)\n", docs, len(c.Languages), o.Quantile, o.Fence, o.Mode)
+	langs := 0
 	for _, lc := range c.Languages {
-		fmt.Fprintf(w, "\n%s: %d documents sampled", lc.Lang, lc.Docs)
+		if lc.Members == nil {
+			langs++
+		}
+	}
+	fmt.Fprintf(w, "calibrated %d documents in %d languages (quantile %v, mode %s, outliers: beyond %v x IQR on %d thresholds)\n", docs, langs, o.Quantile, o.Mode, o.Fence, o.Outliers)
+	for _, lc := range c.Languages {
+		if lc.Members != nil {
+			fmt.Fprintf(w, "\nscript %s (%s): %d documents", lc.Lang, strings.Join(lc.Members, ", "), lc.Docs)
+		} else {
+			fmt.Fprintf(w, "\n%s: %d documents sampled", lc.Lang, lc.Docs)
+		}
 		if lc.Seen > lc.Docs {
 			fmt.Fprintf(w, " (of %d)", lc.Seen)
 		}
 		fmt.Fprintf(w, "; removed by any rule: %d before, %d after calibration", lc.RemovedBefore, lc.RemovedAfter)
+		if lc.Outliers > 0 {
+			fmt.Fprintf(w, "; %d outliers left out", lc.Outliers)
+		}
 		if lc.Skipped {
 			fmt.Fprintf(w, "; not calibrated: fewer than %d documents", o.MinDocs)
 		}

@@ -17,7 +17,7 @@ type FineWebQualityConfig struct {
 	MaxNewlineWordRatio       float64              `yaml:"max_newline_word_ratio" doc:"most newlines per word (rule newline_word_ratio)"`
 	Disable                   []string             `yaml:"disable" doc:"rules switched off: terminal_punct_line_ratio, short_line_ratio, dup_line_char_ratio, newline_word_ratio"`
 	Enable                    []string             `yaml:"enable" doc:"per-language entries only: rules switched back on for that language"`
-	PerLanguage               map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn) or code (yor): any key above; wins over thresholds_file"`
+	PerLanguage               map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn), code (yor) or script (Thai: languages of that script without an entry): any key above; wins over thresholds_file"`
 	ThresholdsFile            string               `yaml:"thresholds_file" doc:"per-language overrides written by sieve calibrate (its fineweb_quality section); relative to the config file"`
 }
 

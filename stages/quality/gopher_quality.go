@@ -31,7 +31,7 @@ type GopherQualityConfig struct {
 	BuiltinStopWords     bool                 `yaml:"builtin_stop_words" doc:"use sieve's lists (lang/stopwords) for languages that have one and no stop_words override"`
 	Disable              []string             `yaml:"disable" doc:"rules switched off: word_count, mean_word_length, symbol_word_ratio, bullet_line_ratio, ellipsis_line_ratio, alpha_word_ratio, stop_words"`
 	Enable               []string             `yaml:"enable" doc:"per-language entries only: rules switched back on for that language"`
-	PerLanguage          map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn) or code (yor): any key above; wins over thresholds_file"`
+	PerLanguage          map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn), code (yor) or script (Thai: languages of that script without an entry): any key above; wins over thresholds_file"`
 	ThresholdsFile       string               `yaml:"thresholds_file" doc:"per-language overrides written by sieve calibrate (its gopher_quality section); relative to the config file"`
 }
 
@@ -103,14 +103,17 @@ func init() {
 			return nil
 		},
 		prepare: func(cfg any, key string, set map[string]bool, st *settings) error {
+			// a language's own stop words, then its builtin list, then its script's stop
+			// words (pooled over the script's languages), then the top-level list
 			c := cfg.(*GopherQualityConfig)
 			list, source := c.StopWords, "stop_words"
-			if key != "" && !set["stop_words"] && c.BuiltinStopWords {
+			own := set["stop_words"] && !set[fromScriptKey]
+			if key != "" && !isScriptKey(key) && !own && c.BuiltinStopWords {
 				if w, ok := stopwords.For(key); ok {
 					list, source = w, "builtin "+key
 				}
 			}
-			if key != "" && set["stop_words"] {
+			if key != "" && own {
 				source = "stop_words of " + key
 			}
 			st.gq = newGopherSettings(list, source)

@@ -29,7 +29,7 @@ type GopherRepetitionConfig struct {
 	MaxDup10gramCharRatio float64              `yaml:"max_dup_10gram_char_ratio" doc:"the same for 10-grams"`
 	Disable               []string             `yaml:"disable" doc:"rules switched off (names in parentheses above)"`
 	Enable                []string             `yaml:"enable" doc:"per-language entries only: rules switched back on for that language"`
-	PerLanguage           map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn) or code (yor): any key above; wins over thresholds_file"`
+	PerLanguage           map[string]yaml.Node `yaml:"per_language" doc:"overrides by language label (yor_Latn), code (yor) or script (Thai: languages of that script without an entry): any key above; wins over thresholds_file"`
 	ThresholdsFile        string               `yaml:"thresholds_file" doc:"per-language overrides written by sieve calibrate (its gopher_repetition section); relative to the config file"`
 }
 

@@ -309,6 +309,34 @@ func TestPerLanguage(t *testing.T) {
 			t.Errorf("%s %q: reason %q (%s), want %q", tt.lang, tt.give, v.Reason, v.Detail, tt.want)
 		}
 	}
+	// a script key serves labels of that script without an entry of their own
+	cfg2 := DefaultGopherQualityConfig()
+	cfg2.PerLanguage = nodes(t, "Thai: {min_mean_word_length: 1, stop_words: [ที่, และ]}\ntha_Thai: {min_mean_word_length: 2}\n")
+	s2, err := New(KindGopherQuality, &cfg2, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thai := strings.Repeat("ภาษาไทยเป็นภาษาที่เขียนโดยไม่เว้นวรรคระหว่างคำ และมีการใช้กันในประเทศไทยมานานแล้ว ", 3)
+	if v, _ := run(t, s2, "und_Thai", thai); !v.Kept() {
+		t.Errorf("und_Thai with the Thai script entry: %s %s", v.Reason, v.Detail)
+	}
+	if v, _ := run(t, s2, "tha_Thai", thai); v.Reason != "gopher_quality.mean_word_length" {
+		t.Errorf("tha_Thai has its own entry (min 2) over the script's: %q", v.Reason)
+	}
+	// French has a builtin stop-word list but no entry: it takes the Latn entry's
+	// thresholds and keeps its own stop words
+	cfg3 := DefaultGopherQualityConfig()
+	cfg3.PerLanguage = nodes(t, "Latn: {min_words: 5, stop_words: [zzz]}\n")
+	s3, err := New(KindGopherQuality, &cfg3, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := run(t, s3, "fra_Latn", "Le chat est sur la table de la cuisine."); !v.Kept() {
+		t.Errorf("fra_Latn with the Latn entry and its builtin stop words: %s %s", v.Reason, v.Detail)
+	}
+	if v, _ := run(t, s3, "eng_Latn", "The cat is on the kitchen table today."); v.Reason != "gopher_quality.stop_words" {
+		t.Errorf("eng_Latn (no builtin list) takes the Latn stop words: %q %s", v.Reason, v.Detail)
+	}
 	v, _ := run(t, s, "yor_Latn", repeatWords("ọmọ ilé wọn", 60))
 	if !v.Kept() {
 		t.Errorf("yor_Latn 3-letter words: %s %s", v.Reason, v.Detail)
@@ -344,6 +372,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown rule", func(c *GopherQualityConfig) { c.Disable = []string{"stop_word"} }, `disable[0]: unknown rule "stop_word" (did you mean stop_words?)`},
 		{"top-level enable", func(c *GopherQualityConfig) { c.Enable = []string{"stop_words"} }, "enable: only per-language entries"},
 		{"bad language key", func(c *GopherQualityConfig) { c.PerLanguage = nodes(t, "Yoruba: {min_words: 3}") }, `per_language.Yoruba: "Yoruba" is not a language label`},
+		{"bad script key", func(c *GopherQualityConfig) { c.PerLanguage = nodes(t, "THAI: {min_words: 3}") }, `per_language.THAI: "THAI" is not a language label`},
 		{"unknown per-language key", func(c *GopherQualityConfig) { c.PerLanguage = nodes(t, "yor_Latn: {min_wrods: 3}") }, "per_language.yor_Latn.min_wrods: unknown field (did you mean min_words?)"},
 		{"nested per_language", func(c *GopherQualityConfig) { c.PerLanguage = nodes(t, "yor_Latn: {per_language: {}}") }, "per_language.yor_Latn.per_language: not allowed in a per-language entry"},
 		{"per-language range", func(c *GopherQualityConfig) { c.PerLanguage = nodes(t, "yor_Latn: {max_bullet_line_ratio: 2}") }, "per_language.yor_Latn.max_bullet_line_ratio: must be in 0..1, got 2"},

@@ -267,17 +267,26 @@ func (f *filterDef) validateConfig(cfg any, top bool) []pipeline.FieldError {
 }
 
 // checkLangKey returns a message when key is not a language label ("yor_Latn"), a language
-// code ("yor") or "und".
+// code ("yor", "und") or a script ("Thai": documents of any language in that script that
+// have no entry of their own, und_Thai included).
 func checkLangKey(key string) string {
+	if isScriptKey(key) {
+		return ""
+	}
 	code, script, hasScript := strings.Cut(key, "_")
 	ok := len(code) >= 2 && len(code) <= 3 && isLower(code)
 	if hasScript {
 		ok = ok && len(script) == 4 && script[0] >= 'A' && script[0] <= 'Z' && isLower(script[1:])
 	}
 	if !ok {
-		return fmt.Sprintf("%q is not a language label like yor_Latn or a code like yor", key)
+		return fmt.Sprintf("%q is not a language label like yor_Latn, a code like yor or a script like Thai", key)
 	}
 	return ""
+}
+
+// isScriptKey reports whether key is an ISO 15924 code ("Thai", "Latn").
+func isScriptKey(key string) bool {
+	return len(key) == 4 && key[0] >= 'A' && key[0] <= 'Z' && isLower(key[1:])
 }
 
 func isLower(s string) bool {
@@ -304,7 +313,11 @@ func (f *filterDef) copyConfig(cfg any) any {
 	return dst.Interface()
 }
 
-// perLanguageOnly are keys a per-language entry may not hold.
+// fromScriptKey marks, in the set of keys given to prepare, overrides that came from the
+// language's script entry rather than its own.
+const fromScriptKey = "\x00script"
+
+// perLanguageForbidden are keys a per-language entry may not hold.
 var perLanguageForbidden = map[string]bool{"per_language": true, "thresholds_file": true}
 
 // overlay decodes the mapping n onto cfg: each key replaces that field, except disable,
@@ -448,7 +461,8 @@ type layer struct {
 
 // resolveAll builds the settings of the top level and of every language key named in the
 // thresholds file section or in per_language. A language label (yor_Latn) also takes the
-// overrides given for its bare code (yor); per_language wins over the file.
+// overrides given for its bare code (yor); per_language wins over the file. Script keys
+// (Thai) stand alone: they serve documents whose label and code have no entry.
 func (f *filterDef) resolveAll(cfg any, tf *ThresholdsFile) (*settings, map[string]*settings, error) {
 	base, err := f.newSettings(cfg, "", map[string]bool{})
 	if err != nil {
@@ -488,7 +502,7 @@ func (f *filterDef) resolveAll(cfg any, tf *ThresholdsFile) (*settings, map[stri
 	}
 	out := make(map[string]*settings, len(keys))
 	for _, key := range sortedKeys(keys) {
-		code, _, isLabel := strings.Cut(key, "_")
+		code, script, isLabel := strings.Cut(key, "_")
 		var layers []layer
 		for _, src := range []map[string]layer{fileLayers, inline} {
 			if isLabel {
@@ -498,6 +512,17 @@ func (f *filterDef) resolveAll(cfg any, tf *ThresholdsFile) (*settings, map[stri
 			}
 			if l, ok := src[key]; ok {
 				layers = append(layers, l)
+			}
+		}
+		// a language with no entry of its own (one that has a key only for its builtin
+		// stop words) takes its script's entry
+		fromScript := false
+		if len(layers) == 0 && isLabel && isScriptKey(script) {
+			for _, src := range []map[string]layer{fileLayers, inline} {
+				if l, ok := src[script]; ok {
+					layers = append(layers, l)
+					fromScript = true
+				}
 			}
 		}
 		merged := f.copyConfig(cfg)
@@ -510,6 +535,9 @@ func (f *filterDef) resolveAll(cfg any, tf *ThresholdsFile) (*settings, map[stri
 			for k := range s {
 				set[k] = true
 			}
+		}
+		if fromScript {
+			set[fromScriptKey] = true
 		}
 		source := "language " + key
 		if len(layers) > 0 {

@@ -72,7 +72,8 @@ func thresholdsPath(f *filterDef, cfg any) string {
 func (s *Stage) Kind() string { return s.def.kind }
 
 // settingsFor returns the settings of a document's language: those of its label, else of
-// its language code, else the top-level ones. Documents without a language use "und".
+// its language code, else of its script, else the top-level ones. Documents without a
+// language use "und".
 func (s *Stage) settingsFor(lang string) *settings {
 	if len(s.byKey) == 0 {
 		return s.base
@@ -85,6 +86,9 @@ func (s *Stage) settingsFor(lang string) *settings {
 	}
 	if i := strings.IndexByte(lang, '_'); i > 0 {
 		if st, ok := s.byKey[lang[:i]]; ok {
+			return st
+		}
+		if st, ok := s.byKey[lang[i+1:]]; ok && isScriptKey(lang[i+1:]) {
 			return st
 		}
 	}
