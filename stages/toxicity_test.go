@@ -224,3 +224,27 @@ func BenchmarkToxicity(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// FuzzToxicity matches arbitrary text against the test lists and an arbitrary extra list:
+// no panic, flagged words never more than the words.
+func FuzzToxicity(f *testing.F) {
+	f.Add("kiss my a$$ blow job", "a$$\nblow job\nเหี้ย", "eng_Latn")
+	f.Add("ไอ้เหี้ย", "สัส", "tha_Thai")
+	f.Add("", "\n\n#", "yor_Latn")
+	f.Fuzz(func(t *testing.T, text, list, lang string) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "eng.txt"), []byte(list), 0o644)
+		s, err := NewToxicity(ToxicityConfig{WordsDir: dir, MaxFlaggedRatio: 0, MinFlagged: 1})
+		if err != nil {
+			return // an empty or invalid list is an error, which is right
+		}
+		sc := &toxScratch{}
+		m := s.lists["eng"].match(text, sc)
+		if m.flagged > m.words || m.flagged < 0 {
+			t.Fatalf("flagged %d of %d", m.flagged, m.words)
+		}
+		if _, err := s.Process(context.Background(), &pipeline.Document{Text: text, Lang: lang}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
