@@ -2,6 +2,10 @@ package quality
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -103,6 +107,63 @@ func BenchmarkStage(b *testing.B) {
 				d.Text = texts[i%len(texts)]
 				i++
 				s.Process(ctx, d)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+		})
+	}
+}
+
+// BenchmarkAllRulesLang runs the four stages over 3 KB documents in Yoruba (tone marks:
+// many multi-byte and combining characters) and Thai (no spaces: a token per grapheme),
+// made of the golden corpus' documents, with that corpus' calibrated thresholds.
+func BenchmarkAllRulesLang(b *testing.B) {
+	dir := filepath.Join("..", "..", "testdata", "golden", "quality")
+	data, err := os.ReadFile(filepath.Join(dir, "input.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	texts := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r struct{ ID, Lang, Text string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			b.Fatal(err)
+		}
+		if !strings.Contains(r.ID, "junk") {
+			texts[r.Lang] = append(texts[r.Lang], r.Text)
+		}
+	}
+	for _, l := range []string{"yor_Latn", "tha_Thai"} {
+		b.Run(l, func(b *testing.B) {
+			var doc string
+			for i := 0; len(doc) < 3000; i++ {
+				if doc != "" {
+					doc += "\n\n"
+				}
+				doc += texts[l][i%len(texts[l])]
+			}
+			var stages []*Stage
+			for _, kind := range Kinds() {
+				cfg := DefaultConfig(kind)
+				reflect.ValueOf(cfg).Elem().FieldByName("ThresholdsFile").SetString("want_thresholds.yaml")
+				s, err := New(kind, cfg, dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				stages = append(stages, s)
+			}
+			copies := benchCopies(doc)
+			d := &pipeline.Document{Lang: l}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(doc)))
+			i := 0
+			for b.Loop() {
+				text := copies[i%len(copies)]
+				i++
+				for _, s := range stages {
+					d.Text = text
+					s.Process(ctx, d)
+				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
