@@ -15,6 +15,7 @@ import (
 type ExactDedupConfig struct {
 	Normalize string `yaml:"normalize" doc:"none | whitespace | whitespace_case: what is ignored when comparing texts"`
 	Scope     string `yaml:"scope" doc:"global | per_language: whether identical texts in different languages are duplicates"`
+	Mode      string `yaml:"mode" doc:"auto | streaming | sharded: auto keeps the hashes in memory in a single-process run and runs the sharded phases (hashes, groups, then a filter pass) when the run is split into tasks"`
 }
 
 // Validate implements pipeline.Validator.
@@ -29,6 +30,11 @@ func (c *ExactDedupConfig) Validate() []pipeline.FieldError {
 	case "global", "per_language":
 	default:
 		errs = append(errs, pipeline.FieldError{Field: "scope", Msg: fmt.Sprintf("must be one of global, per_language; got %q", c.Scope)})
+	}
+	switch c.Mode {
+	case "", pipeline.ModeAuto, pipeline.ModeStreaming, pipeline.ModeSharded:
+	default:
+		errs = append(errs, pipeline.FieldError{Field: "mode", Msg: fmt.Sprintf("must be one of auto, streaming, sharded; got %q", c.Mode)})
 	}
 	return errs
 }
@@ -56,7 +62,9 @@ func init() {
 		Summary: "Rejects documents whose text repeats an earlier one (after whitespace/case normalisation); keeps the first in read order.",
 		Example: "{normalize: whitespace_case, scope: global}",
 		Mode:    pipeline.Ordered,
-		Config:  func() any { return &ExactDedupConfig{Normalize: "whitespace_case", Scope: "global"} },
+		Config: func() any {
+			return &ExactDedupConfig{Normalize: "whitespace_case", Scope: "global", Mode: pipeline.ModeAuto}
+		},
 		New: func(cfg any, _ *pipeline.Env) (pipeline.Stage, error) {
 			return &ExactDedup{cfg: *cfg.(*ExactDedupConfig), seen: make(map[digest]string, 1<<16)}, nil
 		},

@@ -526,3 +526,70 @@ func firstDiff(a, b []byte) string {
 	}
 	return fmt.Sprintf("%d lines, want %d", len(la), len(lb))
 }
+
+// exact_dedup in task mode (hashes, groups, filter) removes the documents the streaming
+// stage removes, naming the same first document, alone and next to minhash_dedup.
+func TestTaskModeExactDedup(t *testing.T) {
+	dir := t.TempDir()
+	inputs := writeTaskCorpus(t, dir, 2000, 12)
+	// Exact copies: the text file repeats lines of the JSONL file.
+	a, _ := os.ReadFile(filepath.Join(dir, "a.jsonl"))
+	var copies strings.Builder
+	for i, line := range strings.Split(string(a), "\n") {
+		var d struct{ Text string }
+		if i%7 == 0 && json.Unmarshal([]byte(line), &d) == nil && d.Text != "" {
+			copies.WriteString(strings.ToUpper(d.Text) + "\n")
+		}
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, "c.txt"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(copies.String())
+	f.Close()
+	for _, stages := range []string{
+		"stages:\n  - exact_dedup: {normalize: whitespace_case, scope: per_language, MODE}\nrejects: {enabled: true}\n",
+		"stages:\n  - length: {min_words: 5}\n  - exact_dedup: {MODE}\n  - minhash_dedup: {}\nrejects: {enabled: true}\n",
+	} {
+		auto := writeConfig(t, dir, "auto.yaml", inputs+strings.Replace(stages, ", MODE", "", 1))
+		auto = writeConfig(t, dir, "auto.yaml", strings.Replace(mustRead(t, auto), "{MODE}", "{}", 1))
+		sharded := writeConfig(t, dir, "sharded.yaml", inputs+strings.NewReplacer("{MODE}", "{mode: sharded}", "MODE", "mode: sharded").Replace(stages))
+		single := filepath.Join(t.TempDir(), "single")
+		mustRun(t, "run", "-c", auto, "-o", single, "-q")
+		want := readRunOutputs(t, single)
+		if !bytes.Contains(want.rejects, []byte("exact_dedup.duplicate")) {
+			t.Fatal("no exact duplicates in the corpus")
+		}
+		for _, args := range [][]string{{"-c", auto, "--task-count", "3", "--split-bytes", "64KiB"}, {"-c", sharded}} {
+			out := filepath.Join(t.TempDir(), "out")
+			mustRun(t, append([]string{"run", "-o", out, "-q"}, args...)...)
+			mustVerify(t, out)
+			got := readRunOutputs(t, out)
+			gr, wr := clusterName.ReplaceAll(got.rejects, nil), clusterName.ReplaceAll(want.rejects, nil)
+			if !slices.Equal(got.kept, want.kept) || !bytes.Equal(gr, wr) || got.stats != want.stats {
+				t.Errorf("%v: differs from the single-process run: kept %d/%d; %s", args, len(got.kept), len(want.kept), firstDiff(gr, wr))
+			}
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The quickstart pipeline (langid, exact and MinHash dedup, PII) split into 3 tasks gives
+// the single-process result.
+func TestTaskModeQuickstart(t *testing.T) {
+	dir := t.TempDir()
+	single, tasks := filepath.Join(dir, "single"), filepath.Join(dir, "tasks")
+	mustRun(t, "run", "-c", "../../configs/quickstart.yaml", "-o", single, "-q")
+	mustRun(t, "run", "-c", "../../configs/quickstart.yaml", "-o", tasks, "-q", "--task-count", "3", "--split-bytes", "8KiB")
+	mustVerify(t, tasks)
+	want, got := readRunOutputs(t, single), readRunOutputs(t, tasks)
+	gr, wr := clusterName.ReplaceAll(got.rejects, nil), clusterName.ReplaceAll(want.rejects, nil)
+	if !slices.Equal(got.kept, want.kept) || !bytes.Equal(gr, wr) || got.stats != want.stats {
+		t.Errorf("quickstart in 3 tasks differs: kept %d/%d; %s", len(got.kept), len(want.kept), firstDiff(gr, wr))
+	}
+}
