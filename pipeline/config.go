@@ -38,6 +38,12 @@ type Input struct {
 	Quoting   string   `yaml:"quoting" doc:"csv/tsv quoting: csv (RFC 4180 double quotes, the default) | none (no quoting: a line is a record, split at every delimiter)"`
 	Columns   []string `yaml:"columns" doc:"csv/tsv column names for a file without a header row; empty: the first row is the header"`
 	HTML      string   `yaml:"html" doc:"warc: what an HTML page becomes: extract (main content, the default) | text (all visible text) | raw (the HTML itself)"`
+	// Adapter, Fields, View and Task make instruction records of the input's records (see
+	// Instruction and Adapters); text_field is then not used.
+	Adapter string            `yaml:"adapter" doc:"instruction records: alpaca | sharegpt | messages | pairs | mapping (jsonl, parquet, arrow, csv, tsv); empty = text records"`
+	Fields  map[string]string `yaml:"fields" doc:"adapter: the record's field for each part, e.g. {instruction: q, output: a, lang: lang}; dotted paths reach into objects and lists (answers.0)"`
+	View    string            `yaml:"view" doc:"adapter: the text stages judge: all (user and assistant turns, the default) | output (assistant turns) | prompt (user turns)"`
+	Task    string            `yaml:"task" doc:"adapter: task label of every record (e.g. qa) unless fields.task names a field holding it"`
 
 	Line int `yaml:"-"` // line of this entry in the config file, for messages
 }
@@ -45,11 +51,19 @@ type Input struct {
 // Output says where kept documents go.
 type Output struct {
 	Dir          string `yaml:"dir" doc:"run directory (created); relative to the current directory"`
-	Format       string `yaml:"format" doc:"parquet | jsonl"`
-	Compression  string `yaml:"compression" doc:"parquet: zstd | snappy | gzip | none; jsonl: zstd | none"`
+	Format       string `yaml:"format" doc:"parquet | jsonl | arrow (Arrow IPC file)"`
+	Compression  string `yaml:"compression" doc:"parquet: zstd | snappy | gzip | none; jsonl: zstd | none; arrow: zstd | lz4 | none (none can be memory-mapped)"`
 	RowGroupSize int    `yaml:"row_group_size" doc:"parquet rows per row group"`
 	MaxShardRows int    `yaml:"max_shard_rows" doc:"rows per output file before a new shard starts; 0 = no limit"`
 	Confine      bool   `yaml:"confine" doc:"refuse a dir outside the current directory (symbolic links resolved), so a shared config cannot write elsewhere"`
+
+	// MaxShardBytes bounds a shard by the bytes of its rows' strings, before compression,
+	// so a file is at most about that big.
+	MaxShardBytes int64 `yaml:"max_shard_bytes" doc:"uncompressed bytes of row data per output file before a new shard starts (the file is smaller); 0 = no limit"`
+	// Shape is the record layout: "text" or "instruction" (see Instruction).
+	Shape string `yaml:"shape" doc:"columns of the dataset files: text | instruction (messages, instruction, input, output, task, template)"`
+	// Splits maps split names to shares; a document goes to a split by a hash of its id.
+	Splits map[string]float64 `yaml:"splits" doc:"share of each split, chosen by a hash of the document id: {train: 0.98, validation: 0.01, test: 0.01}; empty = all in train"`
 }
 
 // Rejects says where rejected documents go.
@@ -143,7 +157,7 @@ type StageConfig struct {
 // Default returns a config with every default filled in.
 func Default() Config {
 	return Config{
-		Output:    Output{Dir: "out", Format: "parquet", Compression: "zstd", RowGroupSize: 10000},
+		Output:    Output{Dir: "out", Format: "parquet", Compression: "zstd", RowGroupSize: 10000, Shape: "text"},
 		Rejects:   Rejects{Enabled: true, Format: "jsonl", Compression: "none"},
 		BatchSize: 256,
 		Coverage:  Coverage{AuditSamples: 20, Seed: 1, BytesPerToken: 4, License: "unknown"},
@@ -182,6 +196,7 @@ func (in *Input) Validate() []FieldError {
 	if !oneOf(in.HTML, "", "extract", "text", "raw") {
 		errs = append(errs, FieldError{"html", fmt.Sprintf("must be one of extract, text, raw; got %q", in.HTML)})
 	}
+	errs = append(errs, in.validateAdapter()...)
 	return errs
 }
 
@@ -197,9 +212,10 @@ func (o *Output) Validate() []FieldError {
 	if o.MaxShardRows < 0 {
 		errs = append(errs, FieldError{"max_shard_rows", fmt.Sprintf("must be >= 0, got %d", o.MaxShardRows)})
 	}
-	if !oneOf(o.Compression, "zstd", "snappy", "gzip", "none") {
-		errs = append(errs, FieldError{"compression", fmt.Sprintf("must be one of zstd, snappy, gzip, none; got %q", o.Compression)})
+	if !oneOf(o.Compression, "zstd", "snappy", "gzip", "lz4", "none") {
+		errs = append(errs, FieldError{"compression", fmt.Sprintf("must be one of zstd, snappy, gzip, lz4, none; got %q", o.Compression)})
 	}
+	errs = append(errs, o.validateDataset()...)
 	return errs
 }
 

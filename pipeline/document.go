@@ -49,6 +49,10 @@ type Document struct {
 	// Scratch carries a value from a stage's Prepare to its Process (see Preparer); nil
 	// between stages.
 	Scratch any
+	// Instruction, when not nil, makes the document an instruction record (set by an input
+	// adapter or a template stage); Text is then a view of it (Instruction.View), which is
+	// what stages judge. Nil for a text record.
+	Instruction *Instruction
 }
 
 // IsRejected reports whether the document has been rejected.
