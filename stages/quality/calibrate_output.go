@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sieve-data/sieve/lang"
 )
 
 // WriteYAML writes the thresholds file: for each calibrated stage kind, the overrides of each
@@ -78,6 +80,12 @@ func (c *Calibration) WriteReport(w io.Writer) error {
 		}
 	}
 	o := c.Options
+	scriptOK := map[string]bool{}
+	for _, lc := range c.Languages {
+		if lc.Members != nil && !lc.Skipped {
+			scriptOK[lc.Lang] = true
+		}
+	}
 	langs := 0
 	for _, lc := range c.Languages {
 		if lc.Members == nil {
@@ -100,6 +108,9 @@ func (c *Calibration) WriteReport(w io.Writer) error {
 		}
 		if lc.Skipped {
 			fmt.Fprintf(w, "; not calibrated: fewer than %d documents", o.MinDocs)
+			if sc := lang.LabelScript(lc.Lang); lc.Members == nil && scriptOK[sc] {
+				fmt.Fprintf(w, " (the %s entry serves it)", sc)
+			}
 		}
 		fmt.Fprintln(w)
 		if len(lc.StopWords) > 0 {
