@@ -231,6 +231,8 @@ func newColumns(schema *arrow.Schema) *columns {
 			c.cols = append(c.cols, &float64Column{})
 		case arrow.INT64:
 			c.cols = append(c.cols, &int64Column{})
+		case arrow.LIST:
+			c.cols = append(c.cols, newMessagesColumn(f.Type))
 		default:
 			panic(fmt.Sprintf("formats: column %s: type %s has no column buffer", f.Name, f.Type))
 		}
