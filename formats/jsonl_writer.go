@@ -28,6 +28,7 @@ type JSONLWriter struct {
 	out   io.Writer     // zw or bw
 	enc   jsonEncoder
 	rows  int64
+	bytes int64 // uncompressed bytes written (DataBytes)
 	err   error // first write error; sticky
 }
 
@@ -116,8 +117,12 @@ func (w *JSONLWriter) Write(doc *pipeline.Document) error {
 		return w.err
 	}
 	w.rows++
+	w.bytes += int64(len(w.enc.buf))
 	return nil
 }
+
+// DataBytes returns the bytes of the lines written, before compression.
+func (w *JSONLWriter) DataBytes() int64 { return w.bytes }
 
 // Rows returns the number of documents written.
 func (w *JSONLWriter) Rows() int64 { return w.rows }

@@ -64,6 +64,7 @@ type ParquetWriter struct {
 	maxBytes int
 	buffered int   // string bytes buffered in cols
 	written  int64 // rows handed to fw
+	data     int64 // string bytes of every row written (DataBytes)
 	err      error // first encoding or I/O error; sticky
 	closed   bool
 }
@@ -141,11 +142,16 @@ func (w *ParquetWriter) Write(doc *pipeline.Document) error {
 	}
 	w.cols.n++
 	w.buffered += n
+	w.data += int64(n)
 	if w.cols.n >= w.maxRows || w.buffered >= w.maxBytes {
 		return w.Flush()
 	}
 	return nil
 }
+
+// DataBytes returns the bytes of the strings of every row written, buffered ones
+// included: the size of the data before encoding and compression.
+func (w *ParquetWriter) DataBytes() int64 { return w.data }
 
 // Flush writes the buffered rows, if any, as one row group.
 func (w *ParquetWriter) Flush() error {

@@ -20,9 +20,13 @@ import (
 )
 
 // CountRows counts the records of a file this package wrote: the row count in a Parquet
-// file's footer, or the lines of a JSONL file (.jsonl, .jsonl.zst; compression is detected
-// from the bytes). It is what `sieve verify` compares with stats.json.
+// file's footer, the rows of an Arrow IPC file's record batches (.arrow), or the lines of a
+// JSONL file (.jsonl, .jsonl.zst; compression is detected from the bytes). It is what
+// `sieve verify` compares with stats.json.
 func CountRows(path string) (int64, error) {
+	if strings.HasSuffix(path, ".arrow") {
+		return countArrowRows(path)
+	}
 	if strings.HasSuffix(path, ".parquet") {
 		r, err := file.OpenParquetFile(path, false)
 		if err != nil {

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	for _, format := range []string{"parquet", "jsonl"} {
+	for _, format := range []string{"parquet", "jsonl", "arrow"} {
 		pipeline.RegisterWriter(format, func(dir string, out *pipeline.Output) (pipeline.Sink, error) {
 			o := *out
 			o.Format = format
@@ -30,58 +30,74 @@ func init() {
 }
 
 const (
-	// DefaultSplit is the split every kept document goes to until splits are configurable.
+	// DefaultSplit is the split documents go to when output.splits is empty.
 	DefaultSplit = "train"
-	// sinkBufferBudget bounds the memory that the Parquet writers of all languages of a
-	// DatasetSink retain for their row groups: past it, the writer holding the most writes
-	// its row group out early and lets its buffers go. One row group per language would
-	// otherwise multiply memory by the number of languages.
+	// sinkBufferBudget bounds the memory that the Parquet and Arrow writers of all languages
+	// and splits of a DatasetSink retain for their row groups (record batches): past it, the
+	// writer holding the most writes its row group out early and lets its buffers go. One
+	// row group per language would otherwise multiply memory by the number of languages.
 	sinkBufferBudget = 64 << 20
 )
 
-// shardWriter is what a sink needs of a ParquetWriter or JSONLWriter.
+// shardWriter is what a sink needs of a ParquetWriter, ArrowWriter or JSONLWriter.
 type shardWriter interface {
 	Write(doc *pipeline.Document) error
 	Close() error
 	Discard()
+	// DataBytes returns the bytes of row data written so far (see Output.MaxShardBytes).
+	DataBytes() int64
 }
 
-// DatasetSink writes kept documents as a dataset laid out per language in the Hugging Face
-// Hub convention:
+// batchWriter is a shardWriter that holds a row group or record batch in reusable column
+// buffers: ParquetWriter and ArrowWriter.
+type batchWriter interface {
+	shardWriter
+	Retained() int
+	FlushAndRelease() error
+	takeColumns() *columns
+}
+
+// DatasetSink writes kept documents as a dataset laid out per language and split in the
+// Hugging Face Hub convention:
 //
-//	<dir>/data/<lang>/train-00000-of-00003.parquet   (or .jsonl, .jsonl.zst)
+//	<dir>/data/<lang>/<split>-00000-of-00003.parquet   (or .arrow, .jsonl, .jsonl.zst)
 //
-// where <lang> is DatasetLang(doc) ("und" for documents without a language). A language's
-// documents go to shard 0 until it holds Output.MaxShardRows rows (0: no limit), then to
-// shard 1, and so on, in Seq order. Every shard is written under a hidden temporary name
-// (.tmp-...) in its final directory, fsynced when it is closed, and renamed to its final
-// name only in Commit, once the number of shards per language is known. Commit also removes
-// dataset files of an earlier run in <dir>/data (files named <split>-NNNNN-of-NNNNN.<ext>)
-// that this run did not write, so the directory holds exactly this run's dataset. Abort
-// removes everything the sink wrote. A language with no document has no directory; a run
+// where <lang> is DatasetLang(doc) ("und" for documents without a language) and <split> is
+// Output.SplitOf(doc.ID): train, validation or test. Rows have Output.Shape's columns
+// (TextShape or InstructionShape). The documents of a language and split go to shard 0
+// until it holds Output.MaxShardRows rows or Output.MaxShardBytes bytes of row data (0: no
+// limit; the row that reaches the limit is the shard's last), then to shard 1, and so on,
+// in Seq order. Every shard is written under a hidden temporary name (.tmp-...) in its
+// final directory, fsynced when it is closed, and renamed to its final name only in Commit,
+// once the number of shards is known. Commit also removes dataset files of an earlier run
+// in <dir>/data (files named <split>-NNNNN-of-NNNNN.<ext>) that this run did not write, so
+// the directory holds exactly this run's dataset. Abort removes everything the sink wrote.
+// A language with no document has no directory, a split with no document no file; a run
 // that keeps nothing writes no dataset file.
 //
 // Write must be called from one goroutine, in Seq order; the output then depends only on
 // the documents and the Output config.
 type DatasetSink struct {
 	dir    string // run directory
-	format string // parquet | jsonl
-	ext    string // .parquet | .jsonl | .jsonl.zst
+	format string // parquet | jsonl | arrow
+	ext    string // .parquet | .jsonl | .jsonl.zst | .arrow
 	out    pipeline.Output
 	shape  Shape
-	split  string
 	budget int // see sinkBufferBudget
 
-	langs    map[string]*langShards
-	retained int           // bytes retained by the Parquet writers of all open shards
-	spareZ   *zstd.Encoder // of the last JSONL shard closed, for the next one
-	spareC   *columns      // of the last Parquet shard closed, for the next one (in retained)
+	langs    map[string]*[numSplits]*langShards // by language, then split index
+	retained int                                // bytes retained by the batch writers of all open shards
+	spareZ   *zstd.Encoder                      // of the last JSONL shard closed, for the next one
+	spareC   *columns                           // of the last batch shard closed, for the next one (in retained)
 
 	state     sinkState
 	created   []string // directories the sink created, in creation order
 	committed []string // final paths renamed so far (absolute)
 	files     []string // Files(): committed paths relative to dir, sorted
 }
+
+// numSplits is len(pipeline.SplitNames).
+const numSplits = 3
 
 type sinkState int
 
@@ -92,9 +108,10 @@ const (
 	sinkAborted
 )
 
-// langShards holds the shards of one language.
+// langShards holds the shards of one language and split.
 type langShards struct {
 	lang  string
+	split string
 	dir   string   // <dir>/data/<lang>
 	temps []string // temporary paths of every shard, in order; the last is open when cur != nil
 	cur   *shard
@@ -103,36 +120,54 @@ type langShards struct {
 type shard struct {
 	f    *os.File
 	w    shardWriter
-	pw   *ParquetWriter // w as a ParquetWriter, nil for JSONL
+	bw   batchWriter // w as a batchWriter, nil for JSONL
 	rows int
 }
 
 // NewDatasetSink returns the sink for kept documents under the run directory dir, in
-// out.Format ("parquet" or "jsonl") with out.Compression (parquet: zstd, snappy, gzip,
-// none; jsonl: zstd, none), out.RowGroupSize rows per Parquet row group and at most
-// out.MaxShardRows rows per file. It creates dir, so a path that cannot be written fails
-// here rather than after the run. Its errors do not repeat "output:"; callers add it.
+// out.Format ("parquet", "arrow" or "jsonl") with out.Compression (parquet: zstd, snappy,
+// gzip, none; arrow: none, zstd, lz4; jsonl: zstd, none), out.Shape's columns,
+// out.RowGroupSize rows per Parquet row group (Arrow record batch), at most out.MaxShardRows
+// rows and out.MaxShardBytes bytes per file, and out.Splits. It creates dir, so a path that
+// cannot be written fails here rather than after the run. Its errors do not repeat
+// "output:"; callers add it.
 func NewDatasetSink(dir string, out *pipeline.Output) (*DatasetSink, error) {
 	s := &DatasetSink{
 		dir:    dir,
 		format: out.Format,
 		out:    *out,
-		shape:  TextShape(),
-		split:  DefaultSplit,
 		budget: sinkBufferBudget,
-		langs:  make(map[string]*langShards),
+		langs:  make(map[string]*[numSplits]*langShards),
 	}
 	var err error
 	if s.ext, err = outputExt(out.Format, out.Compression); err != nil {
 		return nil, err
 	}
-	if out.RowGroupSize < 0 || out.MaxShardRows < 0 {
-		return nil, fmt.Errorf("row_group_size (%d) and max_shard_rows (%d) must be >= 0", out.RowGroupSize, out.MaxShardRows)
+	if s.shape, err = ShapeByName(out.Shape); err != nil {
+		return nil, err
+	}
+	if out.RowGroupSize < 0 || out.MaxShardRows < 0 || out.MaxShardBytes < 0 {
+		return nil, fmt.Errorf("row_group_size (%d), max_shard_rows (%d) and max_shard_bytes (%d) must be >= 0", out.RowGroupSize, out.MaxShardRows, out.MaxShardBytes)
+	}
+	for name := range out.Splits {
+		if splitIndex(name) < 0 {
+			return nil, fmt.Errorf("splits: unknown split %q", name)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// splitIndex returns the index of a split name in pipeline.SplitNames, or -1.
+func splitIndex(name string) int {
+	for i, n := range pipeline.SplitNames[:numSplits] {
+		if n == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // outputExt returns the file extension for a format and compression, or an error naming
@@ -144,13 +179,18 @@ func outputExt(format, compression string) (string, error) {
 			return "", err
 		}
 		return ".parquet", nil
+	case "arrow":
+		if _, err := arrowCodec(compression); err != nil {
+			return "", err
+		}
+		return ".arrow", nil
 	case "jsonl":
 		return JSONLExt(compression)
 	}
-	return "", fmt.Errorf("format must be parquet or jsonl, got %q", format)
+	return "", fmt.Errorf("format must be parquet, arrow or jsonl, got %q", format)
 }
 
-// Write adds a kept document to its language's current shard.
+// Write adds a kept document to the current shard of its language and split.
 func (s *DatasetSink) Write(_ context.Context, doc *pipeline.Document) error {
 	if s.state != sinkOpen {
 		return fmt.Errorf("output: Write after Commit or Abort")
@@ -159,12 +199,21 @@ func (s *DatasetSink) Write(_ context.Context, doc *pipeline.Document) error {
 		return fmt.Errorf("output: document %q was rejected (%s); it belongs in the rejects", doc.ID, doc.Rejected.Reason)
 	}
 	lang := DatasetLang(doc)
-	ls := s.langs[lang]
-	if ls == nil {
-		var err error
-		if ls, err = s.newLang(lang, doc); err != nil {
+	splits := s.langs[lang]
+	if splits == nil {
+		if err := s.newLang(lang, doc); err != nil {
 			return err
 		}
+		splits = s.langs[lang]
+	}
+	si := 0
+	if len(s.out.Splits) > 0 {
+		si = splitIndex(s.out.SplitOf(doc.ID))
+	}
+	ls := splits[si]
+	if ls == nil {
+		ls = &langShards{lang: lang, split: pipeline.SplitNames[si], dir: filepath.Join(s.dir, "data", lang)}
+		splits[si] = ls
 	}
 	if ls.cur == nil {
 		if err := s.openShard(ls); err != nil {
@@ -173,17 +222,17 @@ func (s *DatasetSink) Write(_ context.Context, doc *pipeline.Document) error {
 	}
 	cur := ls.cur
 	before := 0
-	if cur.pw != nil {
-		before = cur.pw.Retained()
+	if cur.bw != nil {
+		before = cur.bw.Retained()
 	}
 	if err := cur.w.Write(doc); err != nil {
 		return fmt.Errorf("output %s: %w", s.shardLabel(ls, len(ls.temps)-1), err)
 	}
 	cur.rows++
-	if cur.pw != nil {
-		s.retained += cur.pw.Retained() - before
+	if cur.bw != nil {
+		s.retained += cur.bw.Retained() - before
 	}
-	if s.out.MaxShardRows > 0 && cur.rows >= s.out.MaxShardRows {
+	if s.out.MaxShardRows > 0 && cur.rows >= s.out.MaxShardRows || s.out.MaxShardBytes > 0 && cur.w.DataBytes() >= s.out.MaxShardBytes {
 		if err := s.closeShard(ls); err != nil {
 			return err
 		}
@@ -196,24 +245,38 @@ func (s *DatasetSink) Write(_ context.Context, doc *pipeline.Document) error {
 	return nil
 }
 
-func (s *DatasetSink) newLang(lang string, doc *pipeline.Document) (*langShards, error) {
+// newLang creates the directory of a language (and data/ before it) when missing.
+func (s *DatasetSink) newLang(lang string, doc *pipeline.Document) error {
 	if !validLangDir(lang) {
-		return nil, fmt.Errorf("output: document %q: language %q cannot name a directory (want letters, digits, '_' and '-')", doc.ID, lang)
+		return fmt.Errorf("output: document %q: language %q cannot name a directory (want letters, digits, '_' and '-')", doc.ID, lang)
 	}
 	data := filepath.Join(s.dir, "data")
-	ls := &langShards{lang: lang, dir: filepath.Join(data, lang)}
-	for _, d := range []string{data, ls.dir} {
+	for _, d := range []string{data, filepath.Join(data, lang)} {
 		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
 			if err := os.Mkdir(d, 0o777); err != nil {
-				return nil, fmt.Errorf("output: %w", err)
+				return fmt.Errorf("output: %w", err)
 			}
 			s.created = append(s.created, d)
 		} else if err != nil {
-			return nil, fmt.Errorf("output: %w", err)
+			return fmt.Errorf("output: %w", err)
 		}
 	}
-	s.langs[lang] = ls
-	return ls, nil
+	s.langs[lang] = new([numSplits]*langShards)
+	return nil
+}
+
+// shards returns every language's shards of every split used, in language then split
+// order.
+func (s *DatasetSink) shards() []*langShards {
+	var out []*langShards
+	for _, lang := range slices.Sorted(maps.Keys(s.langs)) {
+		for _, ls := range s.langs[lang] {
+			if ls != nil {
+				out = append(out, ls)
+			}
+		}
+	}
+	return out
 }
 
 // validLangDir reports whether lang is safe as one path element on every system.
@@ -232,20 +295,33 @@ func validLangDir(lang string) bool {
 
 func (s *DatasetSink) openShard(ls *langShards) error {
 	idx := len(ls.temps)
-	f, err := createTemp(ls.dir, fmt.Sprintf(".tmp-%s-%05d-", s.split, idx), s.ext)
+	f, err := createTemp(ls.dir, fmt.Sprintf(".tmp-%s-%05d-", ls.split, idx), s.ext)
 	if err != nil {
 		return fmt.Errorf("output %s: %w", s.shardLabel(ls, idx), err)
 	}
 	ls.temps = append(ls.temps, f.Name())
 	sh := &shard{f: f}
-	if s.format == "parquet" {
+	switch s.format {
+	case "parquet", "arrow":
 		if s.spareC != nil {
 			s.retained -= s.spareC.capBytes() // counted again below, as the writer's
 		}
-		sh.pw, err = newParquetWriter(f, s.shape, ParquetOptions{Compression: s.out.Compression, RowGroupSize: s.out.RowGroupSize}, s.spareC)
+		if s.format == "parquet" {
+			var pw *ParquetWriter
+			pw, err = newParquetWriter(f, s.shape, ParquetOptions{Compression: s.out.Compression, RowGroupSize: s.out.RowGroupSize}, s.spareC)
+			if err == nil {
+				sh.bw = pw
+			}
+		} else {
+			var aw *ArrowWriter
+			aw, err = newArrowWriter(f, s.shape, ArrowOptions{Compression: s.out.Compression, BatchRows: s.out.RowGroupSize}, s.spareC)
+			if err == nil {
+				sh.bw = aw
+			}
+		}
 		s.spareC = nil
-		sh.w = sh.pw
-	} else {
+		sh.w = sh.bw
+	default:
 		sh.w, err = newJSONLWriter(f, s.shape, s.out.Compression, s.spareZ)
 		s.spareZ = nil
 	}
@@ -253,8 +329,8 @@ func (s *DatasetSink) openShard(ls *langShards) error {
 		f.Close()
 		return fmt.Errorf("output %s: %w", s.shardLabel(ls, idx), err)
 	}
-	if sh.pw != nil {
-		s.retained += sh.pw.Retained()
+	if sh.bw != nil {
+		s.retained += sh.bw.Retained()
 	}
 	ls.cur = sh
 	return nil
@@ -264,8 +340,8 @@ func (s *DatasetSink) openShard(ls *langShards) error {
 func (s *DatasetSink) closeShard(ls *langShards) error {
 	sh := ls.cur
 	ls.cur = nil
-	if sh.pw != nil {
-		s.retained -= sh.pw.Retained()
+	if sh.bw != nil {
+		s.retained -= sh.bw.Retained()
 	}
 	label := s.shardLabel(ls, len(ls.temps)-1)
 	if err := sh.w.Close(); err != nil {
@@ -277,8 +353,8 @@ func (s *DatasetSink) closeShard(ls *langShards) error {
 			s.spareZ = zw
 		}
 	}
-	if sh.pw != nil {
-		if cols := sh.pw.takeColumns(); cols != nil {
+	if sh.bw != nil {
+		if cols := sh.bw.takeColumns(); cols != nil {
 			if s.spareC != nil {
 				s.retained -= s.spareC.capBytes()
 			}
@@ -296,10 +372,10 @@ func (s *DatasetSink) closeShard(ls *langShards) error {
 	return nil
 }
 
-// releaseLargest makes the Parquet writer that retains the most memory (ties: the first
-// language in name order) write its row group out and let its buffers go, which keeps the
-// output a function of the documents alone. It reports false when no writer retains
-// enough to be worth it.
+// releaseLargest makes the batch writer that retains the most memory (ties: the first
+// language in name order, then the first split) write its row group out and let its
+// buffers go, which keeps the output a function of the documents alone. It reports false
+// when no writer retains enough to be worth it.
 func (s *DatasetSink) releaseLargest() (bool, error) {
 	if s.spareC != nil { // idle: the first to go
 		s.retained -= s.spareC.capBytes()
@@ -307,22 +383,21 @@ func (s *DatasetSink) releaseLargest() (bool, error) {
 		return true, nil
 	}
 	var best *langShards
-	for _, ls := range s.langs {
-		if ls.cur == nil || ls.cur.pw == nil {
+	for _, ls := range s.shards() {
+		if ls.cur == nil || ls.cur.bw == nil {
 			continue
 		}
-		if best == nil || ls.cur.pw.Retained() > best.cur.pw.Retained() ||
-			ls.cur.pw.Retained() == best.cur.pw.Retained() && ls.lang < best.lang {
+		if best == nil || ls.cur.bw.Retained() > best.cur.bw.Retained() {
 			best = ls
 		}
 	}
-	if best == nil || best.cur.pw.Retained() <= 4<<10 {
+	if best == nil || best.cur.bw.Retained() <= 4<<10 {
 		return false, nil
 	}
-	pw := best.cur.pw
-	s.retained -= pw.Retained()
-	err := pw.FlushAndRelease()
-	s.retained += pw.Retained()
+	bw := best.cur.bw
+	s.retained -= bw.Retained()
+	err := bw.FlushAndRelease()
+	s.retained += bw.Retained()
 	if err != nil {
 		return false, fmt.Errorf("output %s: %w", s.shardLabel(best, len(best.temps)-1), err)
 	}
@@ -331,7 +406,7 @@ func (s *DatasetSink) releaseLargest() (bool, error) {
 
 // shardLabel names shard idx of ls in messages, relative to the run directory.
 func (s *DatasetSink) shardLabel(ls *langShards, idx int) string {
-	return path.Join("data", ls.lang, fmt.Sprintf("%s-%05d%s", s.split, idx, s.ext))
+	return path.Join("data", ls.lang, fmt.Sprintf("%s-%05d%s", ls.split, idx, s.ext))
 }
 
 // shardName is the Hub file name of shard i of n.
@@ -343,16 +418,16 @@ func shardName(split string, i, n int, ext string) string {
 var datasetFile = regexp.MustCompile(`^(train|validation|test)-[0-9]{5}-of-[0-9]{5}\.(parquet|jsonl|jsonl\.zst|arrow)$`)
 
 // Commit completes every open shard, renames each shard to its final name now that the
-// shard count per language is known, and removes an earlier run's dataset files that this
-// run did not replace. If Commit fails, call Abort to remove what the sink wrote.
+// shard count per language and split is known, and removes an earlier run's dataset files
+// that this run did not replace. If Commit fails, call Abort to remove what the sink wrote.
 func (s *DatasetSink) Commit(ctx context.Context) error {
 	if s.state != sinkOpen {
 		return fmt.Errorf("output: Commit after Commit or Abort")
 	}
 	s.state = sinkFailed // until the end
-	langs := slices.Sorted(maps.Keys(s.langs))
-	for _, lang := range langs {
-		if ls := s.langs[lang]; ls.cur != nil {
+	all := s.shards()
+	for _, ls := range all {
+		if ls.cur != nil {
 			if err := s.closeShard(ls); err != nil {
 				return err
 			}
@@ -362,24 +437,25 @@ func (s *DatasetSink) Commit(ctx context.Context) error {
 		return fmt.Errorf("output: %w", err)
 	}
 	keep := make(map[string]bool)
-	for _, lang := range langs {
-		ls := s.langs[lang]
-		for i, tmp := range ls.temps {
-			final := filepath.Join(ls.dir, shardName(s.split, i, len(ls.temps), s.ext))
+	for i, ls := range all {
+		for j, tmp := range ls.temps {
+			final := filepath.Join(ls.dir, shardName(ls.split, j, len(ls.temps), s.ext))
 			if err := os.Rename(tmp, final); err != nil {
 				return fmt.Errorf("output: %w", err)
 			}
 			s.committed = append(s.committed, final)
 			keep[final] = true
 		}
-		if err := syncDir(ls.dir); err != nil {
-			return fmt.Errorf("output: %w", err)
+		if i+1 == len(all) || all[i+1].lang != ls.lang {
+			if err := syncDir(ls.dir); err != nil {
+				return fmt.Errorf("output: %w", err)
+			}
 		}
 	}
 	if err := s.removeStale(keep); err != nil {
 		return err
 	}
-	if len(langs) > 0 {
+	if len(all) > 0 {
 		if err := syncDir(filepath.Join(s.dir, "data")); err != nil {
 			return fmt.Errorf("output: %w", err)
 		}
@@ -447,7 +523,7 @@ func (s *DatasetSink) Abort() error {
 			first = fmt.Errorf("output: abort: %w", err)
 		}
 	}
-	for _, ls := range s.langs {
+	for _, ls := range s.shards() {
 		if sh := ls.cur; sh != nil {
 			ls.cur = nil
 			sh.w.Discard()

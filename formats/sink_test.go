@@ -277,9 +277,9 @@ func TestDatasetSinkBufferBudgetCutsRowGroups(t *testing.T) {
 		if s.spareC != nil {
 			sum += s.spareC.capBytes()
 		}
-		for _, ls := range s.langs {
+		for _, ls := range s.shards() {
 			if ls.cur != nil {
-				sum += ls.cur.pw.Retained()
+				sum += ls.cur.bw.Retained()
 			}
 		}
 		if sum != s.retained {
@@ -346,7 +346,7 @@ func TestDatasetSinkErrors(t *testing.T) {
 		out  pipeline.Output
 		want string
 	}{
-		{"unknown format", pipeline.Output{Format: "csv"}, "parquet or jsonl"},
+		{"unknown format", pipeline.Output{Format: "csv"}, "parquet, arrow or jsonl"},
 		{"jsonl gzip", pipeline.Output{Format: "jsonl", Compression: "gzip"}, "zstd or none"},
 		{"parquet lz4", pipeline.Output{Format: "parquet", Compression: "lz4"}, "zstd, snappy, gzip, none"},
 		{"negative shard rows", pipeline.Output{Format: "parquet", MaxShardRows: -1}, "max_shard_rows"},
@@ -393,6 +393,8 @@ func TestRegisteredWriters(t *testing.T) {
 		{"parquet", "zstd", "data/yor_Latn/train-00000-of-00001.parquet"},
 		{"jsonl", "zstd", "data/yor_Latn/train-00000-of-00001.jsonl.zst"},
 		{"jsonl", "none", "data/yor_Latn/train-00000-of-00001.jsonl"},
+		{"arrow", "none", "data/yor_Latn/train-00000-of-00001.arrow"},
+		{"arrow", "zstd", "data/yor_Latn/train-00000-of-00001.arrow"},
 	} {
 		factory, ok := pipeline.LookupWriter(tt.name)
 		if !ok {
