@@ -154,7 +154,7 @@ func BenchmarkIdentifyParallel(b *testing.B) {
 }
 
 // BenchmarkPlainLingua: lingua-go as it comes, DetectLanguageOf on the whole document with
-// every language preloaded (15 s and 1.4 GB before timing starts).
+// every language preloaded (about 15 s and 2 GB before timing starts).
 func BenchmarkPlainLingua(b *testing.B) {
 	docs := benchDocs(b)
 	if benchPlain == nil {

@@ -19,7 +19,7 @@ type LinguaOptions struct {
 	// Languages restricts the backend to these languages (labels, codes or names that Lookup
 	// understands, all of them lingua-go languages). Empty means all 75.
 	Languages []string
-	// Preload loads every model of the chosen languages in NewLingua (about 15 s and 1.4 GB
+	// Preload loads every model of the chosen languages in NewLingua (about 15 s and 2 GB
 	// for all 75) instead of on first use. Only the models a text needs are ever loaded
 	// otherwise: trigram models for texts of 120 letters or more, unigram to fivegram models
 	// for shorter ones.

@@ -18,7 +18,7 @@ type LangIDConfig struct {
 	Model   string `yaml:"model" doc:"fasttext: the model file (.bin or .ftz), relative to the config file"`
 	// Candidates restricts the lingua backend's languages; it is not a filter on the output.
 	Candidates []string `yaml:"candidates" doc:"lingua: the languages it chooses among (labels, codes or names); empty = all 75 lingua-go languages"`
-	Preload    bool     `yaml:"preload" doc:"lingua: load every model at start-up (about 15 s and 1.4 GB for all languages) instead of as texts need them"`
+	Preload    bool     `yaml:"preload" doc:"lingua: load every model at start-up (about 15 s and 2 GB of memory for all languages) instead of as texts need them"`
 	Languages  []string `yaml:"languages" doc:"allow-list: labels (yor_Latn, yo, Yoruba), und_<Script>, or scripts (Ethi = every label in that script); other documents are rejected (langid.not_allowed); empty = keep every language"`
 	// MinConfidence maps labels to the minimum probability of that label; key "default"
 	// applies to the others.
