@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -359,4 +360,55 @@ func (c *atomicCounter) inc() int {
 	defer c.mu.Unlock()
 	c.n++
 	return c.n
+}
+
+// The stage with a fastText model trained by the fasttext command on sentences written for
+// lang/fasttext's tests: model labels map to the table (__label__yor -> yor_Latn), Ethiopic
+// text is und_Ethi by script, and the open-set check refuses Igbo. Skipped without fasttext.
+func TestLangIDFastText(t *testing.T) {
+	bin, err := exec.LookPath("fasttext")
+	if err != nil {
+		t.Skip("fasttext command not installed")
+	}
+	dir := t.TempDir()
+	var train strings.Builder
+	for _, code := range []string{"deu", "eng", "fra", "rus", "swh", "yor"} {
+		data, err := os.ReadFile(filepath.Join("..", "lang", "fasttext", "testdata", "train_"+code+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			train.WriteString("__label__" + code + " " + line + "\n")
+		}
+	}
+	trainPath := filepath.Join(dir, "train.txt")
+	if err := os.WriteFile(trainPath, []byte(train.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "supervised", "-input", trainPath, "-output", filepath.Join(dir, "m"),
+		"-minn", "2", "-maxn", "4", "-epoch", "50", "-lr", "0.5", "-dim", "16", "-thread", "1", "-seed", "1", "-verbose", "0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("fasttext supervised: %v\n%s", err, out)
+	}
+	cfg := DefaultLangIDConfig()
+	cfg.Backend, cfg.Model = "fasttext", "m.bin" // relative to the config's directory
+	s, err := NewLangID(cfg, &pipeline.Env{Name: "langid", BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{enText, "eng_Latn"},
+		{yoText, "yor_Latn"},
+		{swText, "swh_Latn"},
+		{amText, "und_Ethi"},
+		{igboText, "und_Latn"},
+	} {
+		d := &pipeline.Document{Text: tt.text}
+		if _, err := s.Process(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Lang != tt.want {
+			t.Errorf("%.30q: %s, want %s", tt.text, d.Lang, tt.want)
+		}
+	}
 }
