@@ -52,6 +52,22 @@ type Phased interface {
 	Filter(shard int) (Stage, error)
 }
 
+// ShardPreparer is implemented by Phased stages whose shard pass has costly work per
+// document (hashing, signatures) that can run on the workers before WriteShard sees the
+// documents in read order. PrepareShard may leave its result in doc.Scratch, which the
+// emit of WriteShard then finds.
+type ShardPreparer interface {
+	PrepareShard(ctx context.Context, doc *Document) error
+}
+
+// shardPrepareStage runs a ShardPreparer as a parallel step.
+type shardPrepareStage struct{ p ShardPreparer }
+
+func (s shardPrepareStage) Process(ctx context.Context, d *Document) (Verdict, error) {
+	return Keep, s.p.PrepareShard(ctx, d)
+}
+func (shardPrepareStage) Close(context.Context) error { return nil }
+
 // GlobalPhase is a phase of a Phased stage that does not read the input.
 type GlobalPhase struct {
 	Name  string // unique among the stage's phases, e.g. "buckets"

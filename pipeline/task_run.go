@@ -422,6 +422,12 @@ func (r *taskRun) passStages(ph *PhaseInfo, t int) ([]StageInstance, []filterChe
 		}
 		out = append(out, si)
 	}
+	if ph.Target >= 0 {
+		if sp, ok := r.phased[ph.Target].(ShardPreparer); ok {
+			sc := &r.cfg.Stages[ph.Target]
+			out = append(out, StageInstance{Name: sc.Name, Kind: sc.Kind, Mode: Parallel, Stage: shardPrepareStage{sp}})
+		}
+	}
 	return out, checks, nil
 }
 
@@ -590,7 +596,7 @@ type TaskRunInfo struct {
 }
 
 // merge builds the run directory from the final pass's task outputs: it links every task's
-// dataset shards under their Hub names (data/<lang>/train-NNNNN-of-NNNNN.<ext>, in task
+// dataset shards under their Hub names (data/<lang>/<split>-NNNNN-of-NNNNN.<ext>, in task
 // order), merges the rejects into one file, sums the stats and writes stats.json and
 // manifest.json last.
 func (r *taskRun) merge(ctx context.Context) (*Result, error) {
@@ -644,7 +650,7 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 		src OutputFile
 		ext string
 	}
-	byLang := map[string][]part{}
+	byLang := map[string][]part{} // by "<lang>/<split>"
 	var rejParts []string
 	rejName := ""
 	for t, m := range markers {
@@ -658,7 +664,8 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 				if sm == nil {
 					return nil, fmt.Errorf("task %d lists %s, which is not a dataset shard", t, o.Path)
 				}
-				byLang[elems[1]] = append(byLang[elems[1]], part{o, sm[4]})
+				key := elems[1] + "/" + sm[1]
+				byLang[key] = append(byLang[key], part{o, sm[4]})
 			case len(elems) == 1 && strings.HasPrefix(rel, "rejects."):
 				if rejName != "" && rejName != rel {
 					return nil, fmt.Errorf("tasks wrote rejects as %s and %s", rejName, rel)
@@ -670,14 +677,15 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 	}
 	var files []OutputFile
 	keep := map[string]bool{}
-	for _, lang := range slices.Sorted(maps.Keys(byLang)) {
-		parts := byLang[lang]
+	for _, key := range slices.Sorted(maps.Keys(byLang)) {
+		parts := byLang[key]
+		lang, split, _ := strings.Cut(key, "/")
 		ld := filepath.Join(r.dir, "data", lang)
 		if err := os.MkdirAll(ld, 0o755); err != nil {
 			return nil, err
 		}
 		for i, p := range parts {
-			final := path.Join("data", lang, fmt.Sprintf("train-%05d-of-%05d%s", i, len(parts), p.ext))
+			final := path.Join("data", lang, fmt.Sprintf("%s-%05d-of-%05d%s", split, i, len(parts), p.ext))
 			if err := linkOrCopy(filepath.Join(r.dir, filepath.FromSlash(p.src.Path)), filepath.Join(r.dir, filepath.FromSlash(final))); err != nil {
 				return nil, fmt.Errorf("merge: %w", err)
 			}

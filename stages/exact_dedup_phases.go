@@ -36,9 +36,10 @@ import (
 // fits the count (tasks read slices of files, so the checksum is for offline checks).
 
 var (
-	_ pipeline.PhasedConfig = (*ExactDedupConfig)(nil)
-	_ pipeline.Phased       = (*exactPhased)(nil)
-	_ pipeline.Stage        = (*exactDedupFilter)(nil)
+	_ pipeline.PhasedConfig  = (*ExactDedupConfig)(nil)
+	_ pipeline.Phased        = (*exactPhased)(nil)
+	_ pipeline.ShardPreparer = (*exactPhased)(nil)
+	_ pipeline.Stage         = (*exactDedupFilter)(nil)
 )
 
 // ExecMode implements pipeline.PhasedConfig.
@@ -93,6 +94,12 @@ func (p *exactPhased) digestOf(d *pipeline.Document) digest {
 	return h
 }
 
+// PrepareShard implements pipeline.ShardPreparer: texts are hashed on the workers.
+func (p *exactPhased) PrepareShard(_ context.Context, d *pipeline.Document) error {
+	d.Scratch = p.digestOf(d)
+	return nil
+}
+
 func (p *exactPhased) WriteShard(ctx context.Context, shard int, run func(emit func(*pipeline.Document) error) error) ([]string, error) {
 	if shard < 0 || shard > math.MaxInt32 {
 		return nil, fmt.Errorf("exact_dedup: shard %d out of range", shard)
@@ -106,7 +113,12 @@ func (p *exactPhased) WriteShard(ctx context.Context, shard int, run func(emit f
 		if pos > math.MaxUint32 {
 			return fmt.Errorf("exact_dedup: shard %d has more than %d documents", shard, uint64(math.MaxUint32))
 		}
-		recs = append(recs, exactRec{p.digestOf(d), uint64(shard)<<32 | pos})
+		h, ok := d.Scratch.(digest)
+		if !ok {
+			h = p.digestOf(d)
+		}
+		d.Scratch = nil
+		recs = append(recs, exactRec{h, uint64(shard)<<32 | pos})
 		offsets = append(offsets, uint64(len(idBytes)))
 		idBytes = append(idBytes, d.ID...)
 		return nil

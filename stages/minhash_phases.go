@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/sieve-data/sieve/pipeline"
 	"github.com/sieve-data/sieve/stages/minhash"
@@ -20,9 +21,10 @@ import (
 // With keep: first the kept set is the streaming stage's on the same input, whatever N.
 
 var (
-	_ pipeline.PhasedConfig = (*MinhashDedupConfig)(nil)
-	_ pipeline.Phased       = (*minhashPhased)(nil)
-	_ pipeline.Stage        = (*minhashFilter)(nil)
+	_ pipeline.PhasedConfig  = (*MinhashDedupConfig)(nil)
+	_ pipeline.Phased        = (*minhashPhased)(nil)
+	_ pipeline.ShardPreparer = (*minhashPhased)(nil)
+	_ pipeline.Stage         = (*minhashFilter)(nil)
 )
 
 // ExecMode implements pipeline.PhasedConfig.
@@ -39,16 +41,41 @@ func (c *MinhashDedupConfig) Phased(env *pipeline.Env, dir string) (pipeline.Pha
 	if err != nil {
 		return nil, err
 	}
-	return &minhashPhased{cfg: sc, keepField: c.KeepField, name: env.Name}, nil
+	h, err := minhash.NewHasher(sc.Params)
+	if err != nil {
+		return nil, err
+	}
+	p := &minhashPhased{cfg: sc, keepField: c.KeepField, name: env.Name}
+	p.signers.New = func() any { return &minhash.Signer{H: h, Sh: minhash.NewShingler(sc.Shingle)} }
+	p.sigs.New = func() any { return &mhShardSig{sig: make([]uint64, sc.Params.NumHashes())} }
+	return p, nil
 }
 
 type minhashPhased struct {
 	cfg       minhash.ShardedConfig
 	keepField string
 	name      string
+	signers   sync.Pool // *minhash.Signer
+	sigs      sync.Pool // *mhShardSig
 }
 
 func (p *minhashPhased) ShardPhase() string { return "signatures" }
+
+// mhShardSig is a signature computed by PrepareShard, carried in Document.Scratch.
+type mhShardSig struct {
+	sig      []uint64
+	shingles int
+}
+
+// PrepareShard implements pipeline.ShardPreparer: signatures are computed on the workers.
+func (p *minhashPhased) PrepareShard(_ context.Context, d *pipeline.Document) error {
+	sg := p.signers.Get().(*minhash.Signer)
+	ss := p.sigs.Get().(*mhShardSig)
+	ss.shingles = sg.Sign(d.Text, d.Script, ss.sig)
+	p.signers.Put(sg)
+	d.Scratch = ss
+	return nil
+}
 
 func (p *minhashPhased) WriteShard(ctx context.Context, shard int, run func(emit func(*pipeline.Document) error) error) ([]string, error) {
 	if err := os.RemoveAll(minhash.SignatureDir(p.cfg, shard)); err != nil {
@@ -59,6 +86,12 @@ func (p *minhashPhased) WriteShard(ctx context.Context, shard int, run func(emit
 			sd := minhash.ShardDoc{ID: d.ID, Text: d.Text, Script: d.Script, Lang: d.Lang}
 			if p.cfg.Keep == minhash.KeepMaxMeta {
 				sd.KeepValue = MinhashKeepValue(d, p.keepField)
+			}
+			ss, ok := d.Scratch.(*mhShardSig)
+			if ok {
+				sd.Signature, sd.Shingles = ss.sig, ss.shingles
+				d.Scratch = nil
+				defer p.sigs.Put(ss)
 			}
 			return emit(sd)
 		})

@@ -79,6 +79,11 @@ type ShardDoc struct {
 	Script    string  // ISO 15924 when known; "" detects it
 	Lang      string  // for PerLanguage
 	KeepValue float64 // for KeepMaxMeta
+	// Signature, when not nil, is the document's signature (Params.NumHashes values) as
+	// Signer.Sign computes it, with Shingles its return value: callers that sign documents
+	// in parallel hand it over instead of having WriteSignatures sign Text again.
+	Signature []uint64
+	Shingles  int
 }
 
 const (
@@ -276,7 +281,16 @@ func WriteSignatures(cfg ShardedConfig, shard int, src func(emit func(ShardDoc) 
 			return fmt.Errorf("minhash: shard %d has more than %d documents", shard, uint64(math.MaxUint32))
 		}
 		ref := uint64(shard)<<32 | pos
-		n := s.Sign(d.Text, d.Script, sig)
+		var n int
+		if d.Signature != nil {
+			if len(d.Signature) != k {
+				return fmt.Errorf("minhash: document %q: signature of %d values, want %d", d.ID, len(d.Signature), k)
+			}
+			copy(sig, d.Signature)
+			n = d.Shingles
+		} else {
+			n = s.Sign(d.Text, d.Script, sig)
+		}
 		for _, v := range sig {
 			sigW.u64(v)
 		}
