@@ -282,25 +282,31 @@ func TestTaskByTask(t *testing.T) {
 	}
 }
 
-// Outputs of a task-mode run are byte-identical whatever the number of workers.
-func TestTaskModeWorkers(t *testing.T) {
+// Outputs are byte-identical whatever the number of workers, in one process (streaming
+// dedup) and split into tasks (phases).
+func TestWorkersByteIdentical(t *testing.T) {
 	dir := t.TempDir()
 	inputs := writeTaskCorpus(t, dir, 1500, 3)
 	cfg := writeConfig(t, dir, "p.yaml", inputs+strings.Replace(taskStages, "MODE", "", 1))
-	var trees []map[string][]byte
-	for _, w := range []string{"1", "2", "8"} {
-		out := filepath.Join(dir, "w"+w)
-		mustRun(t, "run", "-c", cfg, "-o", out, "--task-count", "2", "--split-bytes", "64KiB", "-w", w, "-q")
-		trees = append(trees, readTree(t, out))
-	}
-	for name, data := range trees[0] {
-		if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".html") {
-			continue // times and host names
+	for _, mode := range [][]string{nil, {"--task-count", "2", "--split-bytes", "64KiB"}} {
+		var trees []map[string][]byte
+		for _, w := range []string{"1", "2", "8"} {
+			out := filepath.Join(t.TempDir(), "w"+w)
+			mustRun(t, append([]string{"run", "-c", cfg, "-o", out, "-w", w, "-q"}, mode...)...)
+			trees = append(trees, readTree(t, out))
 		}
-		for i, w := range []string{"2", "8"} {
-			if !bytes.Equal(data, trees[i+1][name]) {
-				t.Errorf("%s differs between 1 and %s workers", name, w)
+		for name, data := range trees[0] {
+			if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".html") {
+				continue // times and host names
 			}
+			for i, w := range []string{"2", "8"} {
+				if !bytes.Equal(data, trees[i+1][name]) {
+					t.Errorf("%v: %s differs between 1 and %s workers", mode, name, w)
+				}
+			}
+		}
+		if len(trees[0]) != len(trees[1]) || len(trees[0]) != len(trees[2]) {
+			t.Errorf("%v: %d, %d, %d files", mode, len(trees[0]), len(trees[1]), len(trees[2]))
 		}
 	}
 }
