@@ -276,6 +276,18 @@ type colPlan struct {
 
 func newRecordDecoder(schema *arrow.Schema, in *pipeline.Input, file string) (*recordDecoder, error) {
 	d := &recordDecoder{base: filepath.Base(file), max: in.MaxRecordBytes, schema: schema}
+	d.plan = make([]*colPlan, schema.NumFields())
+	if in.Adapter != "" {
+		// The adapter (formats/adapter.go) makes the document from the columns: no column
+		// is the text, and every column but the id goes to Meta.
+		if in.IDField != "" {
+			if path, leaf, ok := resolveField(schema.Fields(), in.IDField); ok && (isStringType(leaf.Type) || isIntegerType(leaf.Type)) {
+				d.idPath = path
+				d.addPlan(d.idPath, targetID)
+			}
+		}
+		return d, nil
+	}
 	path, leaf, ok := resolveField(schema.Fields(), in.TextField)
 	if !ok {
 		return nil, fmt.Errorf("%s: no column %q for the text (text_field); the columns are %s", file, in.TextField, strings.Join(columnNames(schema), ", "))
@@ -289,7 +301,6 @@ func newRecordDecoder(schema *arrow.Schema, in *pipeline.Input, file string) (*r
 			d.idPath = path
 		}
 	}
-	d.plan = make([]*colPlan, schema.NumFields())
 	d.addPlan(d.textPath, targetText)
 	if d.idPath != nil {
 		d.addPlan(d.idPath, targetID)
@@ -381,8 +392,10 @@ func (d *recordDecoder) bind(rec arrow.RecordBatch) error {
 		return fmt.Errorf("record batch schema %s differs from the file's %s", rec.Schema(), d.schema)
 	}
 	d.cols = rec.Columns()
-	d.text = leafColumn(d.cols, d.textPath)
-	d.id = nil
+	d.text, d.id = nil, nil
+	if d.textPath != nil {
+		d.text = leafColumn(d.cols, d.textPath)
+	}
 	if d.idPath != nil {
 		d.id = leafColumn(d.cols, d.idPath)
 	}
@@ -442,6 +455,9 @@ func (d *recordDecoder) decode(i int, doc *pipeline.Document) (reason, detail st
 			}
 			doc.Meta[d.schema.Field(c).Name] = v
 		}
+	}
+	if d.textPath == nil {
+		return "", "" // an adapter makes the text
 	}
 	if d.nullOnPath(d.textPath, i) {
 		return ReasonMissingText, "text is null"

@@ -175,15 +175,21 @@ func newCSVReader(f *File, in *pipeline.Input, delim rune, bufSize int) (*CSVRea
 		}
 		seen[c] = true
 	}
-	r.textCol = slices.Index(r.cols, cfg.TextField)
-	if r.textCol < 0 {
+	r.textCol = -1 // with an adapter (formats/adapter.go) no column is the text
+	if cfg.Adapter == "" {
+		r.textCol = slices.Index(r.cols, cfg.TextField)
+	}
+	if r.textCol < 0 && cfg.Adapter == "" {
 		return nil, fmt.Errorf("%s: no column %q for the text (text_field); the columns are %s",
 			r.name, cfg.TextField, quoteList(r.cols))
 	}
 	if cfg.IDField != "" {
 		r.idCol = slices.Index(r.cols, cfg.IDField)
 	}
-	r.nMeta = len(r.cols) - 1
+	r.nMeta = len(r.cols)
+	if r.textCol >= 0 {
+		r.nMeta--
+	}
 	if r.idCol >= 0 && r.idCol != r.textCol {
 		r.nMeta--
 	}
@@ -381,6 +387,9 @@ func (r *CSVReader) fill(doc *pipeline.Document, rec []string) error {
 			doc.Meta = make(map[string]any, r.nMeta+1)
 		}
 		doc.Meta[r.cols[i]] = v
+	}
+	if r.textCol < 0 {
+		return nil
 	}
 	text := rec[r.textCol]
 	if isSpace(text) {

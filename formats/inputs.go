@@ -341,6 +341,10 @@ func PlanInputs(ins []pipeline.Input, baseDir string) ([]InputFile, error) {
 				errs = append(errs, fmt.Errorf("inputs[%d]: %w", i, err))
 				break
 			}
+			if in.Adapter != "" && !adapterFormats[format] {
+				errs = append(errs, fmt.Errorf("inputs[%d]: %s: adapter %s needs records with fields (jsonl, parquet, arrow, csv, tsv), not %s", i, p, in.Adapter, format))
+				break
+			}
 			if j, dup := seen[p]; dup {
 				errs = append(errs, fmt.Errorf("inputs[%d]: %s is also matched by inputs[%d]; list each file once", i, p, j))
 				continue
@@ -455,11 +459,15 @@ func (s *Inputs) open(i int) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.cur, s.curIdx, s.records = src, i, 0
+	var curFile *File
 	if fsrc, ok := src.(fileSource); ok {
-		s.curFile = fsrc.file()
+		curFile = fsrc.file()
 	}
+	if src, err = wrapAdapter(src, f.Input); err != nil {
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	s.mu.Lock()
+	s.cur, s.curIdx, s.records, s.curFile = src, i, 0, curFile
 	s.mu.Unlock()
 	return nil
 }

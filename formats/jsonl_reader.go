@@ -56,6 +56,9 @@ type JSONLReader struct {
 	p      jsonParser
 	done   bool
 	nCheck int
+	// adapter: the input has an adapter (formats/adapter.go), which makes the document from
+	// the record's fields; no field is the text, and every field but the id goes to Meta.
+	adapter bool
 }
 
 var (
@@ -82,7 +85,11 @@ func newJSONLReader(f *File, in *pipeline.Input, bufSize int) *JSONLReader {
 		base: filepath.Base(f.Name()),
 		fail: cfg.OnError == "fail",
 	}
-	r.root.add(strings.Split(cfg.TextField, "."), targetText)
+	if cfg.Adapter == "" {
+		r.root.add(strings.Split(cfg.TextField, "."), targetText)
+	} else {
+		r.adapter = true
+	}
 	if cfg.IDField != "" {
 		r.root.add(strings.Split(cfg.IDField, "."), targetID)
 	}
@@ -163,6 +170,9 @@ func (r *JSONLReader) Next(ctx context.Context, doc *pipeline.Document) error {
 		doc.ID = res.id
 	} else {
 		doc.ID = fallbackID(r.base, l.no)
+	}
+	if r.adapter {
+		return nil
 	}
 	switch {
 	case res.textKind == 0:

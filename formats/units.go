@@ -230,11 +230,15 @@ func (s *UnitSource) open(i int) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.cur, s.curUnit, s.records, s.curFile = src, i, 0, nil
+	var curFile *File
 	if fsrc, ok := src.(fileSource); ok {
-		s.curFile = fsrc.file()
+		curFile = fsrc.file()
 	}
+	if src, err = wrapAdapter(src, in); err != nil {
+		return fmt.Errorf("%s: %w", fi.Path, err)
+	}
+	s.mu.Lock()
+	s.cur, s.curUnit, s.records, s.curFile = src, i, 0, curFile
 	s.mu.Unlock()
 	return nil
 }

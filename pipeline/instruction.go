@@ -139,6 +139,9 @@ func (in *Instruction) Problem() (why, detail string) {
 		}
 	}
 	if !assistant {
+		if len(ms) == 1 {
+			return "no_assistant_turn", fmt.Sprintf("the only turn is a %s turn", ms[0].Role)
+		}
 		return "no_assistant_turn", fmt.Sprintf("none of the %d turns is the assistant's", len(ms))
 	}
 	prev := ""
