@@ -36,8 +36,10 @@ func (v *VerifyReport) addf(format string, args ...any) {
 // exists with the size and SHA-256 the manifest records and no other dataset file is
 // there; the dataset files hold as many rows as stats.json counts kept documents, per
 // language, and the rejects file as many as it counts rejected; for a task-mode run, every
-// task's counts add up, sum to the run's, and its outputs match its marker. It returns an
-// error only when dir is not a finished run; everything else is a Problem.
+// task's counts add up and sum to the run's, and the final pass's outputs match their
+// markers (the work files of phased stages are needed only to redo later phases, and may
+// be deleted once merged). It returns an error only when dir is not a finished run;
+// everything else is a Problem.
 func Verify(ctx context.Context, dir string, opt Options) (*VerifyReport, error) {
 	v := &VerifyReport{Dir: dir}
 	var man Manifest
@@ -264,20 +266,21 @@ func verifyTasks(v *VerifyReport, dir string, man *Manifest, st *Stats) {
 			if m.PlanSHA256 != man.Tasks.PlanSHA256 {
 				v.addf("%s: finished under another plan", label)
 			}
+			if ph.Target >= 0 || ph.Kind != PhaseInput {
+				continue // work files of phased stages: needed only to redo later phases
+			}
 			for _, o := range m.Outputs {
 				if o.SHA256 != "" && sameFileAsChecked(dir, o.Path, man.Files) {
 					continue
 				}
 				checkFile(v, dir, o)
 			}
-			if ph.Target < 0 {
-				if m.Stats == nil {
-					v.addf("%s: no stats", label)
-					continue
-				}
-				checkStats(v, label, m.Stats)
-				sum.Merge(m.Stats)
+			if m.Stats == nil {
+				v.addf("%s: no stats", label)
+				continue
 			}
+			checkStats(v, label, m.Stats)
+			sum.Merge(m.Stats)
 		}
 		if ph.Target < 0 && (sum.Read != st.Read || sum.Kept != st.Kept || sum.Rejected != st.Rejected) {
 			v.addf("the tasks of phase %s read %d, kept %d, rejected %d; stats.json says %d, %d, %d", ph.Name, sum.Read, sum.Kept, sum.Rejected, st.Read, st.Kept, st.Rejected)
