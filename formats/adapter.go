@@ -33,7 +33,6 @@ const (
 	turnPartsSeparator    = "\n"       // between the text parts of one message
 	alternativesSeparator = "|"        // in a default: several names, the first present wins
 	pathSeparator         = "."        // in a field path
-	maxAdapterDepth       = 64         // deepest dotted path followed
 	maxTurns              = 1 << 16    // turns per conversation accepted
 )
 
@@ -353,7 +352,7 @@ func (a *adapter) text(meta map[string]any, key string, required bool) (s, used 
 // null. used is the path found.
 func (a *adapter) value(meta map[string]any, key string) (v any, used string, ok bool) {
 	for _, p := range a.fields[key] {
-		if v, ok := lookupPath(meta, p, 0); ok && v != nil {
+		if v, ok := pipeline.LookupField(meta, p); ok && v != nil {
 			return v, p, true
 		}
 	}
@@ -421,40 +420,6 @@ func (a *adapter) taskOf(meta map[string]any) (task, used string, err error) {
 		}
 	}
 	return a.task, "", nil
-}
-
-// lookupPath finds a dotted path in v: a whole key first (names may hold dots), then the
-// first element as a key of an object or an index of a list.
-func lookupPath(v any, path string, depth int) (any, bool) {
-	if depth > maxAdapterDepth {
-		return nil, false
-	}
-	switch c := v.(type) {
-	case map[string]any:
-		if x, ok := c[path]; ok {
-			return x, true
-		}
-		for i := 0; i < len(path); i++ {
-			if path[i] == '.' {
-				if x, ok := c[path[:i]]; ok {
-					if y, ok := lookupPath(x, path[i+1:], depth+1); ok {
-						return y, true
-					}
-				}
-			}
-		}
-	case []any:
-		head, rest, more := strings.Cut(path, pathSeparator)
-		i, err := strconv.Atoi(head)
-		if err != nil || i < 0 || i >= len(c) {
-			return nil, false
-		}
-		if !more {
-			return c[i], true
-		}
-		return lookupPath(c[i], rest, depth+1)
-	}
-	return nil, false
 }
 
 // topLevel returns the field a path consumes from the metadata: the path itself when it is

@@ -23,7 +23,18 @@ import (
 	"github.com/sieve-data/sieve/pipeline"
 )
 
-var updateGolden = flag.Bool("update-adapters", false, "rewrite testdata/golden/adapters/*/want_*")
+// The -update flag rewrites golden files (the repository's convention); it is defined here
+// unless another test file of the package already did.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 const adapterGoldenDir = "../testdata/golden/adapters"
 
@@ -58,7 +69,7 @@ func readConfigInputs(t *testing.T, cfgPath string) []pipeline.Document {
 // input and its adapter; want_kept.jsonl is what the JSONL writer writes for the records
 // kept (instruction shape), want_text.tsv the text the stages will judge (the input's
 // view), want_rejects.tsv the rejects with their reasons. Regenerate with
-// go test ./formats -run TestAdapterGolden -update-adapters, after checking the change.
+// go test ./formats -run TestAdapterGolden -update, after checking the change.
 func TestAdapterGolden(t *testing.T) {
 	cases, err := os.ReadDir(adapterGoldenDir)
 	if err != nil {
@@ -145,7 +156,7 @@ func countLines(t *testing.T, p string) int {
 
 func checkGolden(t *testing.T, p string, got []byte) {
 	t.Helper()
-	if *updateGolden {
+	if updateGolden() {
 		if err := os.WriteFile(p, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -153,10 +164,10 @@ func checkGolden(t *testing.T, p string, got []byte) {
 	}
 	want, err := os.ReadFile(p)
 	if err != nil {
-		t.Fatalf("%v (go test ./formats -run TestAdapterGolden -update-adapters writes it)", err)
+		t.Fatalf("%v (go test ./formats -run TestAdapterGolden -update writes it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./formats -run TestAdapterGolden -update-adapters after checking the change):\n--- got\n%s--- want\n%s", p, got, want)
+		t.Errorf("%s differs (go test ./formats -run TestAdapterGolden -update after checking the change):\n--- got\n%s--- want\n%s", p, got, want)
 	}
 }
 

@@ -260,3 +260,47 @@ func (in *Input) validateAdapter() []FieldError {
 	}
 	return errs
 }
+
+// maxFieldDepth bounds the elements of a path LookupField follows.
+const maxFieldDepth = 64
+
+// LookupField finds a field of a document's metadata (or any decoded JSON value) by a
+// dotted path: "title", "question.text", "answers.text.0". At each level a key equal to the
+// whole rest of the path is tried first (field names may hold dots), then the first element
+// as an object key or a list index. It reports false when the path leads nowhere; a null
+// value is found (as nil).
+func LookupField(v any, path string) (any, bool) {
+	return lookupField(v, path, 0)
+}
+
+func lookupField(v any, path string, depth int) (any, bool) {
+	if depth > maxFieldDepth {
+		return nil, false
+	}
+	switch c := v.(type) {
+	case map[string]any:
+		if x, ok := c[path]; ok {
+			return x, true
+		}
+		for i := 0; i < len(path); i++ {
+			if path[i] == '.' {
+				if x, ok := c[path[:i]]; ok {
+					if y, ok := lookupField(x, path[i+1:], depth+1); ok {
+						return y, true
+					}
+				}
+			}
+		}
+	case []any:
+		head, rest, more := strings.Cut(path, ".")
+		i, err := strconv.Atoi(head)
+		if err != nil || i < 0 || i >= len(c) || head != strconv.Itoa(i) {
+			return nil, false
+		}
+		if !more {
+			return c[i], true
+		}
+		return lookupField(c[i], rest, depth+1)
+	}
+	return nil, false
+}
