@@ -54,10 +54,12 @@ type DatasetInfo struct {
 	Extra        map[string]any `yaml:",inline"`
 }
 
-// FeatureInfo is one column of a dataset.
+// FeatureInfo is one column of a dataset: a Dtype, or a List of the features of its
+// elements (a list of structs, such as messages).
 type FeatureInfo struct {
-	Name  string `yaml:"name"`
-	Dtype string `yaml:"dtype"`
+	Name  string        `yaml:"name"`
+	Dtype string        `yaml:"dtype,omitempty"`
+	List  []FeatureInfo `yaml:"list,omitempty"`
 }
 
 // SplitInfo is one split of a config.
@@ -68,8 +70,8 @@ type SplitInfo struct {
 
 // textFeatures are the columns of the dataset files (formats.TextSchema) as Hub dtypes.
 var textFeatures = []FeatureInfo{
-	{"id", "string"}, {"text", "string"}, {"lang", "string"}, {"script", "string"},
-	{"lang_score", "float64"}, {"source", "string"}, {"metadata", "string"},
+	{Name: "id", Dtype: "string"}, {Name: "text", Dtype: "string"}, {Name: "lang", Dtype: "string"}, {Name: "script", Dtype: "string"},
+	{Name: "lang_score", Dtype: "float64"}, {Name: "source", Dtype: "string"}, {Name: "metadata", Dtype: "string"},
 }
 
 // allConfig is the config holding every language; labels never take this name.
@@ -121,35 +123,37 @@ func (m *model) frontMatter() FrontMatter {
 	if len(langs) > 1 {
 		fm.Configs = append(fm.Configs, CardConfig{
 			ConfigName: allConfig, Default: true,
-			DataFiles: []CardDataFiles{{Split: pipelineSplit, Path: "data/*/" + pipelineSplit + "-*" + m.Run.DataExt}},
+			DataFiles: m.Run.splitFiles("*", langs...),
 		})
 	}
 	for _, label := range langs {
 		fm.Configs = append(fm.Configs, CardConfig{
 			ConfigName: label, Default: len(langs) == 1,
-			DataFiles: []CardDataFiles{{Split: pipelineSplit, Path: "data/" + label + "/" + pipelineSplit + "-*" + m.Run.DataExt}},
+			DataFiles: m.Run.splitFiles(label, label),
 		})
+	}
+	features := textFeatures
+	if m.Run.DataShape == "instruction" {
+		features = instructionFeatures
+		fm.TaskCategories = []string{"text-generation", "question-answering"}
+		fm.Tags = append(fm.Tags, "instruction-tuning")
 	}
 	if m.Run.DataFormat == "parquet" {
 		if len(langs) > 1 {
-			var all, size int64
+			var size int64
 			for _, label := range langs {
-				all += m.Rows[label]
 				size += m.Run.DataBytes[label]
 			}
-			fm.DatasetInfo = append(fm.DatasetInfo, DatasetInfo{ConfigName: allConfig, Features: textFeatures,
-				Splits: []SplitInfo{{pipelineSplit, all}}, DownloadSize: size})
+			fm.DatasetInfo = append(fm.DatasetInfo, DatasetInfo{ConfigName: allConfig, Features: features,
+				Splits: m.splitRows(langs...), DownloadSize: size})
 		}
 		for _, label := range langs {
-			fm.DatasetInfo = append(fm.DatasetInfo, DatasetInfo{ConfigName: label, Features: textFeatures,
-				Splits: []SplitInfo{{pipelineSplit, m.Rows[label]}}, DownloadSize: m.Run.DataBytes[label]})
+			fm.DatasetInfo = append(fm.DatasetInfo, DatasetInfo{ConfigName: label, Features: features,
+				Splits: m.splitRows(label), DownloadSize: m.Run.DataBytes[label]})
 		}
 	}
 	return fm
 }
-
-// pipelineSplit is the split every kept document goes to (formats.DefaultSplit).
-const pipelineSplit = "train"
 
 func (r *Run) sortedDataLangs() []string {
 	out := make([]string, 0, len(r.Data))

@@ -32,8 +32,9 @@ type Run struct {
 	// Data maps each language to its dataset files (relative to Dir, slash-separated) in
 	// shard order.
 	Data       map[string][]string
-	DataFormat string // parquet | jsonl
-	DataExt    string // .parquet | .jsonl | .jsonl.zst
+	DataFormat string // parquet | jsonl | arrow
+	DataExt    string // .parquet | .jsonl | .jsonl.zst | .arrow
+	DataShape  string // text | instruction (output.shape of the resolved config)
 	DataBytes  map[string]int64
 	Rejects    string // the rejects file relative to Dir, "" when the run wrote none
 }
@@ -46,7 +47,7 @@ type StageInfo struct {
 }
 
 // shardName matches the dataset files the sink writes: <split>-NNNNN-of-NNNNN.<ext>.
-var shardName = regexp.MustCompile(`^[a-z]+-\d{5}-of-\d{5}\.(parquet|jsonl|jsonl\.zst)$`)
+var shardName = regexp.MustCompile(`^[a-z]+-\d{5}-of-\d{5}\.(parquet|jsonl|jsonl\.zst|arrow)$`)
 
 // LoadRun reads stats.json and manifest.json of a run directory and lists its dataset and
 // rejects files. cov, when not nil, replaces the coverage section recorded in the manifest.
@@ -89,6 +90,7 @@ func LoadRun(dir string, cov *pipeline.Coverage) (*Run, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
 	r.Stages = stages
+	r.DataShape = manifestShape(r.Manifest)
 	if err := r.listFiles(); err != nil {
 		return nil, err
 	}
@@ -173,6 +175,8 @@ func (r *Run) listFiles() error {
 				ext, format = ".jsonl.zst", "jsonl"
 			} else if ext == ".jsonl" {
 				format = "jsonl"
+			} else if ext == ".arrow" {
+				format = "arrow"
 			}
 			if r.DataExt != "" && r.DataExt != ext {
 				return fmt.Errorf("manifest.json lists dataset files with extensions %s and %s", r.DataExt, ext)

@@ -162,13 +162,17 @@ func truncate(text string) (string, int) {
 	return text[:i], n
 }
 
-// keptRecord is a dataset row as the JSONL writer writes it.
+// keptRecord is a dataset row as the JSONL writer writes it: a text record, or an
+// instruction record (Instruction, Input and Output set; see instructText).
 type keptRecord struct {
-	ID        string  `json:"id"`
-	Text      string  `json:"text"`
-	Lang      string  `json:"lang"`
-	LangScore float64 `json:"lang_score"`
-	Source    string  `json:"source"`
+	ID          string  `json:"id"`
+	Text        string  `json:"text"`
+	Lang        string  `json:"lang"`
+	LangScore   float64 `json:"lang_score"`
+	Source      string  `json:"source"`
+	Instruction string  `json:"instruction"`
+	Input       string  `json:"input"`
+	Output      string  `json:"output"`
 }
 
 // rejectRecord is a rejects row as the JSONL writer writes it.
@@ -198,6 +202,9 @@ func (r *rejectRecord) sample(idx int64) Sample {
 }
 
 func (r *keptRecord) sample(idx int64) Sample {
+	if r.Text == "" {
+		r.Text = instructText(r.Instruction, r.Input, r.Output)
+	}
 	text, n := truncate(r.Text)
 	return Sample{Kind: Kept, Index: idx, ID: r.ID, Origin: r.Source, Score: r.LangScore, Text: text, Chars: n}
 }
@@ -206,6 +213,9 @@ func (r *keptRecord) sample(idx int64) Sample {
 // returns them with the number of rows the files hold.
 func scanKept(ctx context.Context, dir string, files []string, format string, res *reservoir) ([]Sample, int64, error) {
 	set := &sampleSet{res: res}
+	if format == "arrow" {
+		return scanKeptArrow(ctx, dir, files, set)
+	}
 	if format == "parquet" {
 		var counts []int64
 		var total int64
@@ -444,7 +454,11 @@ func openParquet(path string, names ...string) (*file.Reader, *pqarrow.FileReade
 // parquetKeptRows reads the rows at the given sorted positions of a dataset file, reading
 // only the row groups that hold them.
 func parquetKeptRows(ctx context.Context, path string, want []int64) ([]keptRecord, error) {
-	pf, fr, cols, err := openParquet(path, "id", "text", "lang_score", "source")
+	names := []string{"id", "text", "lang_score", "source"}
+	if instructionFile(path) {
+		names = []string{"id", "output", "lang_score", "source", "instruction", "input"}
+	}
+	pf, fr, cols, err := openParquet(path, names...)
 	if err != nil {
 		return nil, err
 	}
@@ -464,12 +478,16 @@ func parquetKeptRows(ctx context.Context, path string, want []int64) ([]keptReco
 		}
 		for ; w < len(want) && want[w] < start+n; w++ {
 			i := want[w] - start
-			out = append(out, keptRecord{
+			rec := keptRecord{
 				ID:        tableString(tbl, 0, i),
 				Text:      tableString(tbl, 1, i),
 				LangScore: tableFloat(tbl, 2, i),
 				Source:    tableString(tbl, 3, i),
-			})
+			}
+			if len(names) > 4 {
+				rec.Text = instructText(tableString(tbl, 4, i), tableString(tbl, 5, i), rec.Text)
+			}
+			out = append(out, rec)
 		}
 		tbl.Release()
 		start += n
