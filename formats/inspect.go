@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -269,14 +270,50 @@ func appendHeadRows(head []json.RawMessage, rec arrow.RecordBatch, opts InspectO
 			}
 			e.buf = appendJSONString(e.buf, f.Name)
 			e.buf = append(e.buf, ':')
-			if err := e.appendValue(cutStrings(arrowValue(rec.Column(c), i), opts.MaxString), 0); err != nil {
-				e.buf = append(e.buf, "null"...)
-			}
+			appendArrowJSON(&e, rec.Column(c), i, opts.MaxString)
 		}
 		e.buf = append(e.buf, '}')
 		head = append(head, json.RawMessage(bytes.Clone(e.buf)))
 	}
 	return head
+}
+
+// appendArrowJSON appends value i of a as JSON, with the fields of structs in schema order
+// (lists and structs walked here, other values as arrowValue gives them).
+func appendArrowJSON(e *jsonEncoder, a arrow.Array, i, maxString int) {
+	if a.IsNull(i) {
+		e.buf = append(e.buf, "null"...)
+		return
+	}
+	switch a := a.(type) {
+	case *array.Struct:
+		st := a.DataType().(*arrow.StructType)
+		e.buf = append(e.buf, '{')
+		for k, f := range st.Fields() {
+			if k > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendJSONString(e.buf, f.Name)
+			e.buf = append(e.buf, ':')
+			appendArrowJSON(e, a.Field(k), i, maxString)
+		}
+		e.buf = append(e.buf, '}')
+		return
+	case *array.List:
+		lo, hi := a.ValueOffsets(i)
+		e.buf = append(e.buf, '[')
+		for k := lo; k < hi; k++ {
+			if k > lo {
+				e.buf = append(e.buf, ',')
+			}
+			appendArrowJSON(e, a.ListValues(), int(k), maxString)
+		}
+		e.buf = append(e.buf, ']')
+		return
+	}
+	if err := e.appendValue(cutStrings(arrowValue(a, i), maxString), 0); err != nil {
+		e.buf = append(e.buf, "null"...)
+	}
 }
 
 // cutStrings shortens every string inside v to max characters.

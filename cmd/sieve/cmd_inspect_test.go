@@ -325,3 +325,20 @@ func TestInspectCommandText(t *testing.T) {
 		t.Errorf("missing file: exit %d, %s", code, stderr)
 	}
 }
+
+// A text record reaching an instruction-shaped output stops the run with an error naming
+// the document and the fix, and leaves no dataset file.
+func TestInstructionShapeRefusesTextRecords(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.jsonl"), []byte(`{"id":"1","prompt":"Habari?","response":"Nzuri."}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.jsonl"), []byte(`{"id":"t","text":"plain text"}`+"\n"), 0o644)
+	cfg := writeConfig(t, dir, "p.yaml", "inputs:\n  - {path: a.jsonl, adapter: pairs}\n  - b.jsonl\noutput: {shape: instruction}\n")
+	out := filepath.Join(dir, "out")
+	code, _, stderr := sieve(t, "run", "-c", cfg, "-o", out, "-q")
+	if code != 1 || !strings.Contains(stderr, `document "t" (`) || !strings.Contains(stderr, "give its input an adapter, or add an instruct_template stage") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if files, _ := filepath.Glob(filepath.Join(out, "data", "*", "*")); len(files) > 0 {
+		t.Errorf("left %v", files)
+	}
+}
