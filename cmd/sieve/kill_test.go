@@ -24,7 +24,16 @@ var (
 	binErr  error
 )
 
-// sieveBinary builds the sieve command once per test process.
+// TestMain removes the binary sieveBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// sieveBinary builds the sieve command once per test process (removed by TestMain).
 func sieveBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
