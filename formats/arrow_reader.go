@@ -83,7 +83,7 @@ func newArrowReader(path string, in *pipeline.Input, mem memory.Allocator) (*Arr
 	if err != nil {
 		return nil, err
 	}
-	r, err := openArrowStream(f, in, mem)
+	r, err := recoverCorrupt(path, func() (*ArrowReader, error) { return openArrowStream(f, in, mem) })
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -109,6 +109,9 @@ func openArrowStream(f *File, in *pipeline.Input, mem memory.Allocator) (*ArrowR
 		return nil, fmt.Errorf("%s: this is a Parquet file; use format parquet", f.Name())
 	case len(magic) == 0:
 		return nil, fmt.Errorf("%s: empty file: not an Arrow IPC file or stream", f.Name())
+	}
+	if err := checkArrowSchemaMessage(br); err != nil {
+		return nil, fmt.Errorf("%s: not an Arrow IPC file or stream: %w", f.Name(), err)
 	}
 	mr := &offsetMessageReader{MessageReader: ipc.NewMessageReader(cr, ipc.WithAllocator(mem)), cr: cr}
 	rdr, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
@@ -143,10 +146,16 @@ func (r *ArrowReader) Close() error {
 }
 
 // Next fills doc (reset by the caller) with the next row.
-func (r *ArrowReader) Next(ctx context.Context, doc *pipeline.Document) error {
+func (r *ArrowReader) Next(ctx context.Context, doc *pipeline.Document) (err error) {
 	if r.done {
 		return io.EOF
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.done = true
+			err = corruptPanic(r.f.Name(), p)
+		}
+	}()
 	if r.nCheck++; r.nCheck&255 == 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -641,4 +650,21 @@ func mapValue(a *array.Map, i int) any {
 		out = append(out, map[string]any{"key": arrowValue(keys, int(k)), "value": arrowValue(items, int(k))})
 	}
 	return out
+}
+
+// corruptPanic turns a panic inside arrow-go's decoders (which trust lengths and offsets in
+// the file: found by FuzzParquetReader and FuzzArrowReader) into an error naming the file.
+// The run stops with it, as for any file that cannot be decoded.
+func corruptPanic(path string, p any) error {
+	return &ReadError{File: path, Reason: "read.corrupt", Err: fmt.Errorf("%w: the file could not be decoded (%v)", ErrCorrupt, p)}
+}
+
+// recoverCorrupt calls open and turns a decoder panic into a corruptPanic error.
+func recoverCorrupt[T any](path string, open func() (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = corruptPanic(path, p)
+		}
+	}()
+	return open()
 }

@@ -83,7 +83,7 @@ func newParquetReader(path string, in *pipeline.Input, mem memory.Allocator) (*P
 	if err != nil {
 		return nil, err
 	}
-	r, err := openParquet(osf, path, &cfg, mem)
+	r, err := recoverCorrupt(path, func() (*ParquetReader, error) { return openParquet(osf, path, &cfg, mem) })
 	if err != nil {
 		osf.Close()
 		return nil, err
@@ -116,6 +116,7 @@ func openParquet(osf *os.File, path string, cfg *pipeline.Input, mem memory.Allo
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	dropStoredArrowSchema(pf)
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: parquetBatchRows, PreAllocBinaryData: true}, mem)
 	if err != nil {
 		pf.Close()
@@ -159,10 +160,16 @@ func (r *ParquetReader) Close() error {
 }
 
 // Next fills doc (reset by the caller) with the next row.
-func (r *ParquetReader) Next(ctx context.Context, doc *pipeline.Document) error {
+func (r *ParquetReader) Next(ctx context.Context, doc *pipeline.Document) (err error) {
 	if r.done {
 		return io.EOF
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.done, r.rec = true, nil
+			err = corruptPanic(r.name, p)
+		}
+	}()
 	if r.nCheck++; r.nCheck&255 == 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -242,4 +249,23 @@ func rowGroupOffset(md *metadata.RowGroupMetaData) int64 {
 		}
 	}
 	return md.FileOffset()
+}
+
+// dropStoredArrowSchema removes the "ARROW:schema" footer entry (a serialized Arrow schema
+// that Arrow writers add) so that the Arrow schema is derived from the Parquet schema alone.
+// arrow-go trusts the counts inside that blob: a corrupt one made it allocate hundreds of
+// gigabytes (found by FuzzParquetReader). Text, ids and metadata read the same either way;
+// only Arrow-only details (time zones, dictionary types) are lost, which sieve does not use.
+func dropStoredArrowSchema(pf *file.Reader) {
+	md := pf.MetaData()
+	if md == nil || md.FileMetaData == nil {
+		return
+	}
+	kv := md.FileMetaData.KeyValueMetadata[:0]
+	for _, e := range md.FileMetaData.KeyValueMetadata {
+		if e != nil && e.Key != "ARROW:schema" {
+			kv = append(kv, e)
+		}
+	}
+	md.FileMetaData.KeyValueMetadata = kv
 }
