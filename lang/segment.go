@@ -186,7 +186,10 @@ func EachWord(text string, fn func(Token) bool) {
 	n := len(text)
 	i := 0
 	for i < n {
-		r, size := decode(text, i)
+		r, size := rune(text[i]), 1 // decode, inlined by hand: the hot path of word counting
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
 		c := tab.of(r)
 		switch c {
 		case clsSep, clsJoin:
@@ -220,7 +223,10 @@ func EachWord(text string, fn func(Token) bool) {
 		prevDigit := c == clsDigit
 		i += size
 		for i < n {
-			r2, s2 := decode(text, i)
+			r2, s2 := rune(text[i]), 1 // decode, inlined by hand: the hot path of word counting
+			if r2 >= utf8.RuneSelf {
+				r2, s2 = utf8.DecodeRuneInString(text[i:])
+			}
 			c2 := tab.of(r2)
 			switch c2 {
 			case clsWord, clsMark:
