@@ -2,7 +2,6 @@ package formats
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/sieve-data/sieve/pipeline"
 )
@@ -382,21 +379,11 @@ type fileSource interface {
 	file() *File
 }
 
-// Inputs is a pipeline.Source that reads a list of files one after the other, opening each
-// one when the previous one is done, so at most one file is open at a time. Its Progress
-// counts bytes on disk over all files.
+// Inputs is a pipeline.Source that reads a list of whole files one after the other, opening
+// each one when the previous one is done, so at most one file is open at a time. It is a
+// UnitSource with one whole-file unit per file; Files adds the per-file summary.
 type Inputs struct {
-	files []InputFile
-	next  int // index of the next file to open
-
-	mu       sync.Mutex // guards cur and sums against Progress/Files from other goroutines
-	cur      pipeline.Source
-	curFile  *File
-	curIdx   int
-	records  int64
-	sums     []FileSummary
-	doneSize atomic.Int64 // bytes of the files already finished
-	total    int64
+	*UnitSource
 }
 
 var (
@@ -406,138 +393,40 @@ var (
 )
 
 // OpenInputs returns a Source over files in order. Files are opened lazily by Next; a file
-// that cannot be opened then (deleted since PlanInputs) is a fatal error naming it.
+// that cannot be opened then (deleted since PlanInputs) is a fatal error naming it. Its
+// Progress total is -1 when some input is not a regular file.
 func OpenInputs(files []InputFile) *Inputs {
-	s := &Inputs{files: files}
-	for _, f := range files {
-		if f.Size < 0 || s.total < 0 {
-			s.total = -1
-			continue
+	infos := make([]pipeline.InputFileInfo, len(files))
+	units := make([]pipeline.InputUnit, len(files))
+	var ins []pipeline.Input
+	entry := map[*pipeline.Input]int{}
+	unknownSize := false
+	for i, f := range files {
+		j, ok := entry[f.Input]
+		if !ok {
+			j = len(ins)
+			ins = append(ins, *f.Input)
+			entry[f.Input] = j
 		}
-		s.total += f.Size
+		infos[i] = pipeline.InputFileInfo{Path: f.Path, Input: j, Format: f.Format, Size: f.Size}
+		units[i] = pipeline.InputUnit{File: i, End: -1}
+		unknownSize = unknownSize || f.Size < 0
+	}
+	s := &Inputs{OpenUnits(infos, units, ins)}
+	if unknownSize {
+		s.total = -1
 	}
 	return s
 }
 
-// Next fills doc with the next record of the current file, moving to the next file at the
-// end of one. It returns io.EOF after the last file.
-func (s *Inputs) Next(ctx context.Context, doc *pipeline.Document) error {
-	for {
-		if s.cur == nil {
-			if s.next >= len(s.files) {
-				return io.EOF
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := s.open(s.next); err != nil {
-				return err
-			}
-			s.next++
-		}
-		err := s.cur.Next(ctx, doc)
-		if err == nil {
-			s.records++
-			return nil
-		}
-		if err != io.EOF {
-			return err
-		}
-		if err := s.finish(); err != nil {
-			return err
-		}
-	}
-}
-
-func (s *Inputs) open(i int) error {
-	f := s.files[i]
-	factory, ok := pipeline.LookupReader(f.Format)
-	if !ok {
-		return fmt.Errorf("%s: no reader for format %q", f.Path, f.Format)
-	}
-	src, err := factory(f.Path, f.Input)
-	if err != nil {
-		return err
-	}
-	var curFile *File
-	if fsrc, ok := src.(fileSource); ok {
-		curFile = fsrc.file()
-	}
-	if src, err = wrapAdapter(src, f.Input); err != nil {
-		return fmt.Errorf("%s: %w", f.Path, err)
-	}
-	s.mu.Lock()
-	s.cur, s.curIdx, s.records, s.curFile = src, i, 0, curFile
-	s.mu.Unlock()
-	return nil
-}
-
-// finish closes the current file, reading what is left of it for its checksum.
-func (s *Inputs) finish() error {
-	f := s.files[s.curIdx]
-	sum := FileSummary{Path: f.Path, Format: f.Format, Codec: CodecNone, Size: f.Size, Records: s.records}
-	var err error
-	if s.curFile != nil {
-		err = s.curFile.Finish()
-		sum.Codec, sum.SHA256 = s.curFile.Codec(), s.curFile.Sum()
-	}
-	if cerr := s.cur.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", f.Path, cerr)
-	}
-	s.mu.Lock()
-	s.cur, s.curFile = nil, nil
-	s.sums = append(s.sums, sum)
-	if f.Size > 0 {
-		s.doneSize.Add(f.Size)
-	}
-	s.mu.Unlock()
-	return err
-}
-
-// Progress returns bytes read from disk over all files (compressed) and their total size, or
-// total -1 when some input is not a regular file. Safe to call from another goroutine.
-func (s *Inputs) Progress() (done, total int64) {
-	done = s.doneSize.Load()
-	s.mu.Lock()
-	if s.curFile != nil {
-		done += s.curFile.Consumed()
-	} else if p, ok := s.cur.(pipeline.Progresser); ok {
-		d, _ := p.Progress()
-		done += d
-	}
-	s.mu.Unlock()
-	return done, s.total
-}
-
 // Files returns a summary of every file read to its end so far, in read order.
 func (s *Inputs) Files() []FileSummary {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.sums)
-}
-
-// InputFiles lists the files read to their end so far for the run manifest
-// (pipeline.InputRecorder).
-func (s *Inputs) InputFiles() []pipeline.InputFile {
-	sums := s.Files()
-	out := make([]pipeline.InputFile, len(sums))
-	for i, f := range sums {
-		out[i] = pipeline.InputFile{Path: f.Path, Format: f.Format, Compression: string(f.Codec), Size: f.Size, SHA256: f.SHA256, Records: f.Records}
+	files := s.InputFiles()
+	out := make([]FileSummary, len(files))
+	for i, f := range files {
+		out[i] = FileSummary{Path: f.Path, Format: f.Format, Codec: Codec(f.Compression), Size: f.Size, SHA256: f.SHA256, Records: f.Records}
 	}
 	return out
-}
-
-// Close closes the current file, if any. It is safe to call more than once.
-func (s *Inputs) Close() error {
-	s.mu.Lock()
-	cur := s.cur
-	s.cur, s.curFile = nil, nil
-	s.mu.Unlock()
-	s.next = len(s.files)
-	if cur != nil {
-		return cur.Close()
-	}
-	return nil
 }
 
 // lineReader splits a decompressed stream into lines with bounded memory: a line that fits
