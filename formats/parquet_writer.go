@@ -9,8 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/sieve-data/sieve/pipeline"
 )
 
 const (
@@ -58,18 +56,7 @@ func ParquetCodec(name string) (compress.Compression, error) {
 // script, ...) are dictionary-encoded, the others PLAIN. Output depends only on the
 // documents and the options. A ParquetWriter is not safe for concurrent use.
 type ParquetWriter struct {
-	shape    Shape
-	bw       *bufio.Writer
-	fw       *pqarrow.FileWriter
-	cols     *columns
-	rows     rowAppender
-	maxRows  int
-	maxBytes int
-	buffered int   // string bytes buffered in cols
-	written  int64 // rows handed to fw
-	data     int64 // string bytes of every row written (DataBytes)
-	err      error // first encoding or I/O error; sticky
-	closed   bool
+	columnFileWriter
 }
 
 // NewParquetWriter starts a Parquet file on w. Close writes the footer and flushes; it
@@ -125,149 +112,6 @@ func newParquetWriter(w io.Writer, shape Shape, opts ParquetOptions, cols *colum
 	if cols == nil || cols.schema != shape.schema || cols.n != 0 {
 		cols = newColumns(shape.schema)
 	}
-	return &ParquetWriter{
-		shape:    shape,
-		bw:       bw,
-		fw:       fw,
-		cols:     cols,
-		rows:     shape.newRows(cols),
-		maxRows:  opts.RowGroupSize,
-		maxBytes: opts.RowGroupBytes,
-	}, nil
-}
-
-// Write appends doc as one row, and writes the row group out when it is full. An error
-// about the document itself (metadata JSON cannot represent) leaves the file unchanged;
-// an encoding or I/O error is sticky.
-func (w *ParquetWriter) Write(doc *pipeline.Document) error {
-	if w.err != nil {
-		return w.err
-	}
-	if w.closed {
-		return errWriterClosed
-	}
-	n, err := w.rows.appendRow(doc)
-	if err != nil {
-		return err
-	}
-	w.cols.n++
-	w.buffered += n
-	w.data += int64(n)
-	if w.cols.n >= w.maxRows || w.buffered >= w.maxBytes {
-		return w.Flush()
-	}
-	return nil
-}
-
-// DataBytes returns the bytes of the strings of every row written, buffered ones
-// included: the size of the data before encoding and compression.
-func (w *ParquetWriter) DataBytes() int64 { return w.data }
-
-// Flush writes the buffered rows, if any, as one row group.
-func (w *ParquetWriter) Flush() error {
-	if w.err != nil {
-		return w.err
-	}
-	if w.cols.n == 0 {
-		return nil
-	}
-	rec := w.cols.record()
-	err := w.fw.Write(rec)
-	rec.Release()
-	if err != nil {
-		// pqarrow may still hold the arrays: the columns are never touched again.
-		w.err = fmt.Errorf("parquet: %w", err)
-		return w.err
-	}
-	w.written += int64(w.cols.n)
-	w.cols.reset()
-	w.buffered = 0
-	return nil
-}
-
-// Retained returns the bytes the column buffers hold, used or not: at most about twice
-// the largest row group written so far.
-func (w *ParquetWriter) Retained() int {
-	if w.cols == nil {
-		return 0
-	}
-	return w.cols.capBytes()
-}
-
-// FlushAndRelease writes the buffered rows as one row group, like Flush, and lets the
-// column buffers go, so an idle writer holds no row-group memory.
-func (w *ParquetWriter) FlushAndRelease() error {
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if !w.closed {
-		w.cols = newColumns(w.cols.schema)
-		w.rows = w.shape.newRows(w.cols)
-	}
-	return nil
-}
-
-// Buffered returns the string bytes held in the current, unwritten row group.
-func (w *ParquetWriter) Buffered() int { return w.buffered }
-
-// Rows returns the number of documents written, buffered ones included.
-func (w *ParquetWriter) Rows() int64 {
-	if w.cols == nil {
-		return w.written
-	}
-	return w.written + int64(w.cols.n)
-}
-
-// Close writes the last row group and the footer and flushes to the underlying writer.
-// It releases every Arrow buffer, also after an error. Calling Close again is a no-op
-// that returns the first error.
-func (w *ParquetWriter) Close() error {
-	if w.closed {
-		if w.err == errWriterClosed {
-			return nil
-		}
-		return w.err
-	}
-	err := w.Flush()
-	w.closed = true
-	if cerr := w.fw.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("parquet: %w", cerr)
-	}
-	if err == nil {
-		if ferr := w.bw.Flush(); ferr != nil {
-			err = fmt.Errorf("parquet: write: %w", ferr)
-		}
-	}
-	if err != nil {
-		w.err = err
-		return err
-	}
-	w.err = errWriterClosed
-	return nil
-}
-
-// takeColumns hands over the (empty) column buffers of a writer closed without error, for
-// reuse by newParquetWriter; nil if there are none.
-func (w *ParquetWriter) takeColumns() *columns {
-	if w.err != errWriterClosed || w.cols == nil || w.cols.n != 0 {
-		return nil
-	}
-	cols := w.cols
-	w.cols = nil
-	return cols
-}
-
-// Discard releases every Arrow buffer without completing the file, whose bytes are then
-// meaningless. Use it when the file will be deleted.
-func (w *ParquetWriter) Discard() {
-	if w.closed {
-		return
-	}
-	w.closed = true
-	w.buffered = 0
-	w.bw.Reset(io.Discard) // nothing more reaches the file
-	_ = w.fw.Close()       // releases the encoder's buffers; the footer goes nowhere
-	if w.err == nil {
-		w.err = errWriterClosed
-	}
+	return &ParquetWriter{columnFileWriter{kind: "parquet", shape: shape, bw: bw, fw: fw, cols: cols, rows: shape.newRows(cols),
+		maxRows: opts.RowGroupSize, maxBytes: opts.RowGroupBytes}}, nil
 }
