@@ -219,6 +219,18 @@ func (o *Output) Validate() []FieldError {
 	return errs
 }
 
+// Validate checks the rejects section.
+func (r *Rejects) Validate() []FieldError {
+	var errs []FieldError
+	if r.Enabled && !oneOf(r.Format, "jsonl", "parquet") {
+		errs = append(errs, FieldError{"format", fmt.Sprintf("must be one of jsonl, parquet; got %q", r.Format)})
+	}
+	if !oneOf(r.Compression, "zstd", "snappy", "gzip", "none") {
+		errs = append(errs, FieldError{"compression", fmt.Sprintf("must be one of zstd, snappy, gzip, none; got %q", r.Compression)})
+	}
+	return errs
+}
+
 func oneOf(s string, valid ...string) bool {
 	for _, v := range valid {
 		if s == v {

@@ -154,30 +154,20 @@ func (l *loader) decodeTop(doc *yaml.Node, cfg *Config, reg *Registry) {
 		}
 		return true
 	})
-	if len(cfg.Inputs) == 0 && findKey(doc, "inputs") == nil {
-		// Inputs may come from the command line instead; the runner checks.
-	}
+	// Inputs may also come from the command line: the runner checks that there are some.
 	if cfg.Workers < 0 || cfg.Workers > 1024 {
 		l.add(valueOr(doc, "workers"), "workers", "must be in 0..1024 (0 = number of CPUs), got %d", cfg.Workers)
 	}
 	if cfg.BatchSize < 1 || cfg.BatchSize > 1<<16 {
 		l.add(valueOr(doc, "batch_size"), "batch_size", "must be in 1..65536, got %d", cfg.BatchSize)
 	}
-	if n := valueOr(doc, "output"); true {
-		l.validate(n, "output", &cfg.Output)
-		if _, ok := LookupWriter(cfg.Output.Format); !ok {
-			l.add(fieldNode(n, "format"), "output.format", "unknown format %q; valid: %s", cfg.Output.Format, strings.Join(WriterNames(), ", "))
-		}
+	out := valueOr(doc, "output")
+	l.validate(out, "output", &cfg.Output)
+	if _, ok := LookupWriter(cfg.Output.Format); !ok {
+		l.add(fieldNode(out, "format"), "output.format", "unknown format %q; valid: %s", cfg.Output.Format, strings.Join(WriterNames(), ", "))
 	}
 	l.validate(valueOr(doc, "coverage"), "coverage", &cfg.Coverage)
-	if n := valueOr(doc, "rejects"); true {
-		if cfg.Rejects.Enabled && !oneOf(cfg.Rejects.Format, "jsonl", "parquet") {
-			l.add(fieldNode(n, "format"), "rejects.format", "must be one of jsonl, parquet; got %q", cfg.Rejects.Format)
-		}
-		if !oneOf(cfg.Rejects.Compression, "zstd", "snappy", "gzip", "none") {
-			l.add(fieldNode(n, "compression"), "rejects.compression", "must be one of zstd, snappy, gzip, none; got %q", cfg.Rejects.Compression)
-		}
-	}
+	l.validate(valueOr(doc, "rejects"), "rejects", &cfg.Rejects)
 }
 
 func (l *loader) decodeInputs(val *yaml.Node, cfg *Config) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -200,5 +199,3 @@ func sortedReasons(m map[string]int64) []string {
 	sort.Strings(out)
 	return out
 }
-
-var _ = os.Stdout
