@@ -263,6 +263,7 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 	st.Read = readN.Load()
 	st.Kept = keptN.Load()
 	st.Rejected = rejN.Load()
+	st.fillFunnel()
 	st.Balanced = st.Read == st.Kept+st.Rejected && st.Rejected == st.RejectedTotal()
 	if pg, ok := p.Source.(Progresser); ok {
 		st.BytesIn, _ = pg.Progress()
@@ -351,14 +352,9 @@ func newStats(stages []StageInstance) *Stats {
 	return st
 }
 
-// countRejected records a document rejected at stage index si (0 = read): it passed every
-// stage before. It also counts the rejection under the document's language.
+// countRejected records a document rejected at stage index si (0 = read). Stage in and
+// kept counts are derived at the end (fillFunnel). It also counts the rejection under the document's language.
 func (s *Stats) countRejected(si int, d *Document) {
-	for i := 0; i < si; i++ {
-		s.Stages[i].In++
-		s.Stages[i].Kept++
-	}
-	s.Stages[si].In++
 	s.Stages[si].Rejected[d.Rejected.Reason]++
 	ls := s.Langs[statsLang(d)]
 	if ls.Rejected == nil {
@@ -374,10 +370,6 @@ func (s *Stats) countRejected(si int, d *Document) {
 }
 
 func (s *Stats) countKept(d *Document) {
-	for i := range s.Stages {
-		s.Stages[i].In++
-		s.Stages[i].Kept++
-	}
 	lang := statsLang(d)
 	ls := s.Langs[lang]
 	if ls.LengthHist == nil {
@@ -426,3 +418,18 @@ func (m measureStage) Process(_ context.Context, d *Document) (Verdict, error) {
 	return Keep, nil
 }
 func (measureStage) Close(context.Context) error { return nil }
+
+// fillFunnel derives every stage's in and kept counts from s.Kept and the rejections: a
+// document reaches stage i unless a stage before it rejected it.
+func (s *Stats) fillFunnel() {
+	passed := s.Kept
+	for i := len(s.Stages) - 1; i >= 0; i-- {
+		var rej int64
+		for _, c := range s.Stages[i].Rejected {
+			rej += c
+		}
+		s.Stages[i].Kept = passed
+		s.Stages[i].In = passed + rej
+		passed += rej
+	}
+}
