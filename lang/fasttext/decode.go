@@ -171,6 +171,7 @@ func (d *decoder) float32s(n int64, field string) ([]float32, error) {
 		return nil, err
 	}
 	out := make([]float32, 0, d.capHint(n, 4))
+	adviseHugePages(out[:cap(out)])
 	for int64(len(out)) < n {
 		out = grow(out, n)
 		step := min(n-int64(len(out)), int64(len(d.buf)/4), int64(cap(out)-len(out)))

@@ -218,6 +218,51 @@ func (d *dictionary) appendToken(ids, hashes []int32, tok string, buf []byte) ([
 	return ids, append(hashes, int32(h)), buf
 }
 
+// feats collects a text's features for prediction: rows added one by one (ids), and
+// vocabulary words whose summed rows are precomputed (words), standing for nrows rows.
+type feats struct {
+	ids    []int32
+	words  []int32
+	nrows  int
+	hashes []int32
+	buf    []byte
+}
+
+func (f *feats) reset() {
+	f.ids, f.words, f.nrows, f.hashes = f.ids[:0], f.words[:0], 0, f.hashes[:0]
+}
+
+// addToken is appendToken for prediction: a vocabulary word below nvec goes to f.words as
+// one precomputed vector instead of its rows.
+func (d *dictionary) addToken(f *feats, tok string, nvec int32) {
+	h := hashString(tok)
+	wid := d.find(tok, h)
+	if wid >= d.nwords {
+		return // a label
+	}
+	switch {
+	case wid >= 0 && wid < nvec:
+		f.words = append(f.words, wid)
+		e := d.ents[wid]
+		f.nrows += 1 + int(e.subEnd-e.subOff)
+	case wid >= 0:
+		f.ids = append(f.ids, wid)
+		if d.maxn > 0 {
+			e := d.ents[wid]
+			f.ids = append(f.ids, d.subIDs[e.subOff:e.subEnd]...)
+		}
+	default:
+		if strings.HasPrefix(tok, labelPrefix) {
+			return
+		}
+		if tok != eos {
+			f.buf = append(append(append(f.buf[:0], '<'), tok...), '>')
+			f.ids = d.appendSubwords(f.ids, f.buf)
+		}
+	}
+	f.hashes = append(f.hashes, int32(h))
+}
+
 // appendWordNgrams appends the rows of the word n-grams (2..wordNgrams words) of a line whose
 // token hashes are given. Hashes are sign-extended from int32 to uint64, as in fastText.
 func (d *dictionary) appendWordNgrams(ids, hashes []int32) []int32 {

@@ -199,6 +199,41 @@ func TestPredictMath(t *testing.T) {
 	}
 }
 
+// TestWordVecsTableSize checks that the precomputed word vectors change nothing but rounding,
+// whatever share of the vocabulary they cover (none, some, all).
+func TestWordVecsTableSize(t *testing.T) {
+	texts := []string{"the maji", "ọjà дом a the", "zzz qqq the", "a a a a a"}
+	for name, s := range synthVariants() {
+		t.Run(name, func(t *testing.T) {
+			m := mustLoad(t, writeModel(s))
+			if m.info.Maxn == 0 {
+				if m.wordVecs.rows != 0 {
+					t.Errorf("a model without character n-grams got %d word vectors", m.wordVecs.rows)
+				}
+				return
+			}
+			if m.wordVecs.rows != int(m.dict.nwords) {
+				t.Errorf("%d word vectors for %d words", m.wordVecs.rows, m.dict.nwords)
+			}
+			for _, rows := range []int{0, 1, 2, int(m.dict.nwords)} {
+				m.wordVecs = matrix{}
+				m.initWordVecs(rows * 4 * m.info.Dim)
+				if m.wordVecs.rows != min(rows, int(m.dict.nwords)) {
+					t.Fatalf("budget of %d rows gave %d", rows, m.wordVecs.rows)
+				}
+				for _, text := range texts {
+					want := referencePredict(m, text)
+					for _, p := range m.Predict(text, 0, 0) {
+						if math.Abs(float64(p.Prob-want[p.Label])) > 1e-6 {
+							t.Errorf("%d word vectors, %q: %s prob %v, want %v", rows, text, p.Label, p.Prob, want[p.Label])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 // referencePredict computes every label's probability in float64, as fastText defines it
 // (before the heap and the threshold).
 func referencePredict(m *Model, text string) map[string]float32 {

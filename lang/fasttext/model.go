@@ -13,6 +13,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -74,6 +75,14 @@ type Model struct {
 	input  matrix
 	output matrix
 	labels []string // without the "__label__" prefix
+
+	// wordVecs holds, for the most frequent vocabulary words (ids 0..rows-1; fastText sorts
+	// words by decreasing count), the sum of the word's input rows: its own row and its
+	// character n-grams. Predict adds that one vector instead of the word's 10-30 rows, which
+	// are scattered across the input matrix. The table's size depends only on the model, so
+	// predictions are reproducible; they differ from fastText's row-by-row float32 sums only
+	// by rounding (about 1e-7 relative), which can swap labels whose probabilities tie.
+	wordVecs matrix
 
 	// hierarchical softmax tree (LossHS): node i < nlabels is leaf i; children -1 at leaves.
 	left, right []int32
@@ -145,6 +154,7 @@ func load(r io.Reader, size int64) (*Model, error) {
 		return nil, err
 	}
 	m.initSigmoid()
+	m.initWordVecs(wordVecBytes)
 	dim := m.info.Dim
 	nlabels := len(m.labels)
 	m.pool.New = func() any {
@@ -560,4 +570,39 @@ func (m *Model) buildTree() error {
 		counts[i] = counts[mini[0]] + counts[mini[1]]
 	}
 	return nil
+}
+
+// wordVecBytes bounds the memory of Model.wordVecs: 32 MiB holds 262,144 words of a
+// 32-dimensional model (GlotLID-like) or 32,768 of a 256-dimensional one.
+const wordVecBytes = 32 << 20
+
+// initWordVecs precomputes the summed input rows of the most frequent vocabulary words, at
+// most maxBytes of them, using every CPU. Models without character n-grams gain nothing (a
+// word is one row) and get none.
+func (m *Model) initWordVecs(maxBytes int) {
+	dim := m.info.Dim
+	if m.info.Maxn <= 0 || dim <= 0 || m.dict.nwords == 0 {
+		return
+	}
+	k := min(int(m.dict.nwords), maxBytes/(4*dim))
+	if k == 0 {
+		return
+	}
+	data := make([]float32, k*dim)
+	adviseHugePages(data)
+	workers := min(runtime.GOMAXPROCS(0), (k+4095)/4096)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := k*w/workers, k*(w+1)/workers
+		wg.Go(func() {
+			rows := make([]int32, 0, 64)
+			for i := lo; i < hi; i++ {
+				e := m.dict.ents[i]
+				rows = append(append(rows[:0], int32(i)), m.dict.subIDs[e.subOff:e.subEnd]...)
+				m.input.addRows(data[i*dim:(i+1)*dim], rows)
+			}
+		})
+	}
+	wg.Wait()
+	m.wordVecs = matrix{rows: k, cols: dim, dense: data}
 }

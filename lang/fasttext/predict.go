@@ -13,9 +13,7 @@ type Prediction struct {
 
 // scratch is the per-call working memory of Predict, recycled through Model.pool.
 type scratch struct {
-	ids    []int32 // input rows of the text's features
-	hashes []int32 // word hashes, for word n-grams
-	buf    []byte  // "<word>" for character n-grams
+	feats
 	hidden []float32
 	output []float32
 	heap   []scored
@@ -59,9 +57,10 @@ func (m *Model) AppendPredict(dst []Prediction, text string, k int, threshold fl
 
 // predict returns the best labels of text in s.heap, sorted best first.
 func (m *Model) predict(s *scratch, text string, k int, threshold float32) []scored {
-	s.ids, s.hashes, s.buf = m.features(s.ids[:0], s.hashes[:0], s.buf, text)
+	m.addFeatures(&s.feats, text)
 	s.heap = s.heap[:0]
-	if len(s.ids) == 0 {
+	n := s.nrows + len(s.ids)
+	if n == 0 {
 		return s.heap
 	}
 	nlabels := len(m.labels)
@@ -70,8 +69,9 @@ func (m *Model) predict(s *scratch, text string, k int, threshold float32) []sco
 	}
 	hidden := s.hidden
 	clear(hidden)
+	m.wordVecs.addRows(hidden, s.words)
 	m.input.addRows(hidden, s.ids)
-	scale := float32(1.0 / float64(len(s.ids)))
+	scale := float32(1.0 / float64(n))
 	for j := range hidden {
 		hidden[j] *= scale
 	}
@@ -109,6 +109,27 @@ func (m *Model) features(ids, hashes []int32, buf []byte, text string) ([]int32,
 	ids, hashes, buf = d.appendToken(ids, hashes, eos, buf)
 	ids = d.appendWordNgrams(ids, hashes)
 	return ids, hashes, buf
+}
+
+// addFeatures is features for prediction: the same rows, except that vocabulary words with a
+// precomputed vector (see Model.wordVecs) count as that one vector.
+func (m *Model) addFeatures(f *feats, text string) {
+	d := &m.dict
+	f.reset()
+	nvec := int32(m.wordVecs.rows)
+	for i := 0; i < len(text); {
+		if isSpace[text[i]] {
+			i++
+			continue
+		}
+		start := i
+		for i < len(text) && !isSpace[text[i]] {
+			i++
+		}
+		d.addToken(f, text[start:i], nvec)
+	}
+	d.addToken(f, eos, nvec)
+	f.ids = d.appendWordNgrams(f.ids, f.hashes)
 }
 
 // stdLog is fastText's std_log: the float log of x + 1e-5, computed in double.
