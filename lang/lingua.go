@@ -270,7 +270,7 @@ func (b *Lingua) candidates(text, script string, cands []int, sc *linguaScratch)
 	if sc.score == nil {
 		sc.score = b.profiles.pool.Get().(*scoreScratch)
 	}
-	b.profiles.score(text, sc.score, scriptIndexOfCode(script))
+	b.profiles.score(text, sc.score, scriptIndexOfCode(script), -1)
 	sc.order = sc.order[:0]
 	for _, i := range cands {
 		if b.profIdx[i] < 0 {

@@ -250,7 +250,7 @@ func (s *ProfileSet) Fit(text, label string) (Fit, bool) {
 	}
 	sc := s.pool.Get().(*scoreScratch)
 	defer s.pool.Put(sc)
-	st := s.score(text, sc, s.scripts[i])
+	st := s.score(text, sc, s.scripts[i], i)
 	return s.fitOf(i, sc, st), true
 }
 
@@ -278,8 +278,9 @@ type textStats struct {
 // trigrams (sc.tri) and letters (sc.letter) over the floor, and counts the letters each
 // profile knows. When script is not 0 only letters of that script (an index of the script
 // table) count; others end words like punctuation does, so that a Latin name inside Russian
-// text is not held against Russian.
-func (s *ProfileSet) score(text string, sc *scoreScratch, script uint8) textStats {
+// text is not held against Russian. With only >= 0 just that profile's sums are kept (the
+// others stay 0), equal to what scoring all of them gives it.
+func (s *ProfileSet) score(text string, sc *scoreScratch, script uint8, only int) textStats {
 	tab := scripts()
 	clear(sc.tri)
 	clear(sc.letter)
@@ -308,23 +309,55 @@ func (s *ProfileSet) score(text string, sc *scoreScratch, script uint8) textStat
 		}
 		st.letters++
 		if sp, ok := s.letters[lower]; ok {
-			for _, p := range s.postings[sp.start:sp.end] {
-				sc.letter[p.lang] += float64(p.gain)
-				h[p.lang]++
+			if only >= 0 {
+				if g, ok := s.gainOf(sp, only); ok {
+					sc.letter[only] += float64(g)
+					h[only]++
+				}
+			} else {
+				for _, p := range s.postings[sp.start:sp.end] {
+					sc.letter[p.lang] += float64(p.gain)
+					h[p.lang]++
+				}
 			}
 		}
 		n++
 		if n >= 3 {
 			st.trigrams++
 			if sp, ok := s.trigrams[packTrigram(w0, w1, folded)]; ok {
-				for _, p := range s.postings[sp.start:sp.end] {
-					sc.tri[p.lang] += float64(p.gain)
+				if only >= 0 {
+					if g, ok := s.gainOf(sp, only); ok {
+						sc.tri[only] += float64(g)
+					}
+				} else {
+					for _, p := range s.postings[sp.start:sp.end] {
+						sc.tri[p.lang] += float64(p.gain)
+					}
 				}
 			}
 		}
 		w0, w1 = w1, folded
 	}
 	return st
+}
+
+// gainOf returns the gain of profile i in a posting span (sorted by profile), by binary
+// search: Fit needs one profile's score, not all of them.
+func (s *ProfileSet) gainOf(sp postingSpan, i int) (float32, bool) {
+	ps := s.postings[sp.start:sp.end]
+	lo, hi := 0, len(ps)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if int(ps[m].lang) < i {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(ps) && int(ps[lo].lang) == i {
+		return ps[lo].gain, true
+	}
+	return 0, false
 }
 
 func packTrigram(a, b, c rune) uint64 {

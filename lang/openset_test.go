@@ -238,3 +238,32 @@ func BenchmarkProfileFit(b *testing.B) {
 		i++
 	}
 }
+
+// TestFitEqualsFullScore checks that Fit, which scores only the label's profile, gives
+// exactly what scoring every profile gives that label.
+func TestFitEqualsFullScore(t *testing.T) {
+	set := DefaultProfiles()
+	texts := []string{
+		"Ọmọ náà lọ sí ọjà ní àárọ̀ ana, ó sì ra ẹja.",
+		"Watoto walikwenda shuleni asubuhi na mapema.",
+		"Привет, как дела? Всё хорошо, спасибо, Anna.",
+		"the the the zzz qqq 123 !!",
+		"",
+	}
+	for _, label := range set.Labels() {
+		for _, text := range texts {
+			got, ok := set.Fit(text, label)
+			if !ok {
+				t.Fatalf("no profile for %s", label)
+			}
+			i := set.index[label]
+			sc := set.pool.Get().(*scoreScratch)
+			st := set.score(text, sc, set.scripts[i], -1)
+			want := set.fitOf(i, sc, st)
+			set.pool.Put(sc)
+			if got != want && !(math.IsNaN(got.Value) && math.IsNaN(want.Value)) {
+				t.Errorf("%s %.30q: Fit %+v, full score %+v", label, text, got, want)
+			}
+		}
+	}
+}
