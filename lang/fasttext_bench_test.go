@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -76,4 +77,17 @@ func BenchmarkIdentifyFastTextDev(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
 	}
+	// parallel: the stage's sample on every CPU; compare -cpu 1,2 for worker scaling.
+	b.Run("parallel", func(b *testing.B) {
+		os := DefaultOpenSet()
+		id := NewIdentifier(backend, IdentifierOptions{OpenSet: &os})
+		var next atomic.Int64
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = id.Identify(docs[int(next.Add(1))%len(docs)])
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+	})
 }
