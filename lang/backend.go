@@ -59,7 +59,15 @@ type IdentifierOptions struct {
 	// und_<Script> with Result.LowConfidence set. MinConfidenceBy overrides it per label.
 	MinConfidence   float64
 	MinConfidenceBy map[string]float64
+	// Sentences also classifies each sentence of the sample on its own and reports how many
+	// agree with the text's label (Result.Sentences, Result.Agreeing): a code-switching
+	// signal. It costs one more backend prediction per sentence.
+	Sentences bool
 }
+
+// MinSentenceChars is the length below which a sample sentence is too short to be
+// classified on its own for the code-switching signal (it counts neither way).
+const MinSentenceChars = 20
 
 // Identifier labels texts with a Backend: it normalises to NFC, detects the script, says
 // und_<Script> for scripts the backend has no language in (and zxx_Zyyy for text without
@@ -74,7 +82,9 @@ type Identifier struct {
 	openSet     *OpenSet
 	minConf     float64
 	minConfBy   map[string]float64
-	pool        sync.Pool // *[]Prediction
+	sentences   bool
+	opts        IdentifierOptions // as given, for WithSentences
+	pool        sync.Pool         // *[]Prediction
 }
 
 // Result is the outcome of Identify.
@@ -94,6 +104,20 @@ type Result struct {
 	// check (RefusedOpenSet) or a probability below the minimum (RefusedLowConfidence).
 	Refused   Refusal
 	SampleLen int // characters classified
+	// With IdentifierOptions.Sentences, when the backend had a Guess: the sample's sentences
+	// of at least MinSentenceChars characters, and how many of them the backend, classifying
+	// each alone, gives Guess (a sentence in another script never agrees). Agreeing/Sentences
+	// well below 1 means mixed-language (code-switched) text; such text often fails the
+	// open-set check as a whole, and then this says why.
+	Sentences, Agreeing int
+}
+
+// Agreement is Agreeing/Sentences, or 1 when no sentence was classified alone.
+func (r *Result) Agreement() float64 {
+	if r.Sentences == 0 {
+		return 1
+	}
+	return float64(r.Agreeing) / float64(r.Sentences)
 }
 
 // Refusal is why an Identifier did not take the backend's guess.
@@ -118,7 +142,7 @@ func (r Refusal) String() string {
 // NewIdentifier wraps a backend.
 func NewIdentifier(b Backend, opts IdentifierOptions) *Identifier {
 	id := &Identifier{backend: b, groups: map[string]bool{}, sampleChars: opts.SampleChars, k: opts.PredictK,
-		minConf: opts.MinConfidence, minConfBy: map[string]float64{}}
+		minConf: opts.MinConfidence, minConfBy: map[string]float64{}, sentences: opts.Sentences, opts: opts}
 	for l, v := range opts.MinConfidenceBy {
 		id.minConfBy[Canonical(l)] = v
 	}
@@ -141,6 +165,14 @@ func NewIdentifier(b Backend, opts IdentifierOptions) *Identifier {
 	}
 	id.pool.New = func() any { p := make([]Prediction, 0, 16); return &p }
 	return id
+}
+
+// WithSentences returns an identifier like id that also computes the code-switching signal
+// (IdentifierOptions.Sentences).
+func (id *Identifier) WithSentences() *Identifier {
+	o := id.opts
+	o.Sentences = true
+	return NewIdentifier(id.backend, o)
 }
 
 // Backend returns the wrapped backend.
@@ -178,18 +210,14 @@ func (id *Identifier) Identify(text string) Result {
 	sample := Sample(text, id.sampleChars)
 	r.SampleLen = utf8.RuneCountInString(sample)
 	buf := id.pool.Get().(*[]Prediction)
-	preds := id.backend.Predict(sample, id.k, (*buf)[:0])
+	defer id.pool.Put(buf)
 	group := scriptGroup(r.Script)
-	for _, p := range preds {
-		if s := labelScriptOf(p.Label); s == "" || scriptGroup(s) == group {
-			r.Guess, r.GuessProb = p.Label, p.Prob
-			break
-		}
-	}
-	*buf = preds[:0]
-	id.pool.Put(buf)
+	r.Guess, r.GuessProb = id.best(sample, group, buf)
 	if r.Guess == "" {
 		return r
+	}
+	if id.sentences {
+		r.Sentences, r.Agreeing = id.agreement(sample, r.Guess, group, buf)
 	}
 	if id.openSet != nil {
 		var ok bool
@@ -205,6 +233,45 @@ func (id *Identifier) Identify(text string) Result {
 	}
 	r.Label, r.Prob = r.Guess, r.GuessProb
 	return r
+}
+
+// best returns the backend's most probable label for text among those of a script group
+// (or without a script).
+func (id *Identifier) best(text, group string, buf *[]Prediction) (string, float64) {
+	preds := id.backend.Predict(text, id.k, (*buf)[:0])
+	*buf = preds[:0]
+	for _, p := range preds {
+		if s := labelScriptOf(p.Label); s == "" || scriptGroup(s) == group {
+			return p.Label, p.Prob
+		}
+	}
+	return "", 0
+}
+
+// agreement classifies each sentence of sample (of at least MinSentenceChars characters)
+// alone and counts those labelled label (and fitting its profile, with the open-set check:
+// the backend alone would give a sentence of a language it lacks a confident wrong label).
+func (id *Identifier) agreement(sample, label, group string, buf *[]Prediction) (sentences, agreeing int) {
+	EachSentence(sample, func(sp Span) bool {
+		s := sample[sp.Start:sp.End]
+		if len(s) < MinSentenceChars || utf8.RuneCountInString(s) < MinSentenceChars {
+			return true
+		}
+		sentences++
+		script, _ := DetectScript(s)
+		if script == NoScript || scriptGroup(script) != group {
+			return true
+		}
+		if guess, _ := id.best(s, group, buf); guess == label {
+			if id.openSet == nil {
+				agreeing++
+			} else if _, ok, _ := id.openSet.Check(s, label); ok {
+				agreeing++
+			}
+		}
+		return true
+	})
+	return sentences, agreeing
 }
 
 // MinConfidence returns the minimum probability for label.

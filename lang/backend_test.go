@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -166,5 +167,100 @@ func BenchmarkSample(b *testing.B) {
 	for b.Loop() {
 		Sample(docs[i%len(docs)], DefaultSampleChars)
 		i++
+	}
+}
+
+func TestIdentifierSentenceAgreement(t *testing.T) {
+	b, err := NewLingua(LinguaOptions{Languages: []string{"eng", "swh", "yor", "fra"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		en1 = "The new library opened on Monday morning in the centre of the town."
+		en2 = "Hundreds of people waited outside in the rain before the doors opened."
+		en3 = "The second floor holds novels, history and science for the students."
+		sw1 = "Watoto walikwenda shuleni asubuhi na mapema pamoja na walimu wao."
+		sw2 = "Serikali imetangaza mpango mpya wa kujenga barabara katika mikoa yote."
+		am1 = "የአዲስ አበባ ከተማ ነዋሪዎች በዛሬው ዕለት ለበዓሉ ዝግጅት በገበያ ላይ ተሰብስበው ነበር።"
+	)
+	tests := []struct {
+		name                string
+		give                string
+		off                 bool
+		wantLabel           string
+		wantSent, wantAgree int
+		agreeBy             map[string]int // wantAgree by the whole text's guess
+	}{
+		{name: "one language", give: en1 + " " + en2 + " " + en3, wantLabel: "eng_Latn", wantSent: 3, wantAgree: 3},
+		// Mixed text fits neither profile as a whole: und_Latn, and the agreement says why.
+		{name: "two languages", give: en1 + " " + sw1 + " " + en2 + " " + sw2 + " " + en3, wantLabel: "und_Latn", wantSent: 5,
+			agreeBy: map[string]int{"eng_Latn": 3, "swh_Latn": 2}},
+		{name: "a sentence in another script never agrees", give: en1 + " " + am1 + " " + en2, wantLabel: "eng_Latn", wantSent: 3, wantAgree: 2},
+		{name: "short sentences are not counted", give: en1 + " Yes. Thank you! " + en2, wantLabel: "eng_Latn", wantSent: 2, wantAgree: 2},
+		{name: "off", give: en1 + " " + en2, off: true, wantLabel: "eng_Latn"},
+	}
+	openSet := DefaultOpenSet()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := NewIdentifier(b, IdentifierOptions{SampleChars: -1, OpenSet: &openSet, MinConfidence: 0.2, Sentences: !tt.off})
+			got := id.Identify(tt.give)
+			if tt.agreeBy != nil {
+				tt.wantAgree = tt.agreeBy[got.Guess]
+			}
+			if got.Label != tt.wantLabel || got.Sentences != tt.wantSent || got.Agreeing != tt.wantAgree {
+				t.Errorf("Identify = label %s, %d of %d sentences agree; want %s, %d of %d",
+					got.Label, got.Agreeing, got.Sentences, tt.wantLabel, tt.wantAgree, tt.wantSent)
+			}
+			if want := float64(max(tt.wantAgree, 1)) / float64(max(tt.wantSent, 1)); got.Agreement() != want {
+				t.Errorf("Agreement() = %v, want %v", got.Agreement(), want)
+			}
+		})
+	}
+}
+
+func TestEvaluateCodeSwitching(t *testing.T) {
+	b, err := NewLingua(LinguaOptions{Languages: []string{"eng", "swh"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []Example
+	add := func(gold string, texts ...string) {
+		for _, s := range texts {
+			examples = append(examples, Example{Gold: gold, Text: s})
+		}
+	}
+	add("eng_Latn",
+		"The new library opened on Monday morning in the centre of the town.",
+		"Hundreds of people waited outside in the rain before the doors opened.",
+		"The second floor holds novels, history and science for the students.",
+		"Farmers in the valley expect the first rains of the year next week.")
+	add("swh_Latn",
+		"Watoto walikwenda shuleni asubuhi na mapema pamoja na walimu wao.",
+		"Serikali imetangaza mpango mpya wa kujenga barabara katika mikoa yote.",
+		"Wakulima wa bonde hilo wanatarajia mvua za kwanza wiki ijayo.",
+		"Maktaba mpya ilifunguliwa siku ya Jumatatu katikati ya mji.")
+	openSet := DefaultOpenSet()
+	id := NewIdentifier(b, IdentifierOptions{OpenSet: &openSet, MinConfidence: 0.2})
+	ev, err := EvaluateCodeSwitching(context.Background(), id, examples, 40, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Languages != 2 || ev.MixedDocs != 40 {
+		t.Fatalf("languages %d, mixed docs %d; want 2, 40", ev.Languages, ev.MixedDocs)
+	}
+	if !(ev.MonoMean > 0.9 && ev.MixedMean < 0.6) {
+		t.Errorf("mean agreement: one-language %.3f, mixed %.3f", ev.MonoMean, ev.MixedMean)
+	}
+	for i := 1; i < len(ev.Curve); i++ {
+		if ev.Curve[i].MonoRejected < ev.Curve[i-1].MonoRejected || ev.Curve[i].MixedCaught < ev.Curve[i-1].MixedCaught {
+			t.Errorf("curve not monotone: %+v", ev.Curve)
+		}
+	}
+	var buf strings.Builder
+	if err := ev.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "mixed caught") {
+		t.Errorf("WriteText: %v\n%s", err, buf.String())
+	}
+	if _, err := EvaluateCodeSwitching(context.Background(), id, examples[:4], 10, 1, 1); err == nil {
+		t.Error("one language: want an error")
 	}
 }
