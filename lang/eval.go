@@ -101,6 +101,8 @@ type EvalReport struct {
 	// baseline (Linux; the Go runtime's total elsewhere).
 	PeakRSS  int64     `json:"peak_rss_bytes"`
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// CodeSwitching, when asked for, measures the code-switching signal.
+	CodeSwitching *CodeSwitchEval `json:"code_switching,omitempty"`
 }
 
 // LangMetrics are the scores of one language.
@@ -599,6 +601,11 @@ func (r *EvalReport) WriteText(w io.Writer) error {
 			fmt.Fprintf(bw, ", %.1fx (per CPU-second)", r.DocsPerCPUSec/b.DocsPerCPUSec)
 		}
 		fmt.Fprintln(bw)
+	}
+	if r.CodeSwitching != nil {
+		if err := r.CodeSwitching.WriteText(bw); err != nil {
+			return err
+		}
 	}
 	return bw.Flush()
 }

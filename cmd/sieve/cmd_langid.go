@@ -282,6 +282,7 @@ func evalLangidCommand() *cli.Command {
 		&cli.StringFlag{Name: "data", Usage: "labelled data: one label<TAB>text line per example"},
 		&cli.BoolFlag{Name: "json", Usage: "print the report as one JSON object"},
 		&cli.BoolFlag{Name: "baseline", Usage: "also run plain lingua-go (DetectLanguageOf on the whole text, every model preloaded) and compare"},
+		&cli.IntFlag{Name: "code-switching", Usage: "also build `N` one-language and N mixed documents of 4 sentences from --data and print how the code-switching check (langid code_switching.min_agreement) separates them"},
 	)
 	return &cli.Command{
 		Name:      "langid",
@@ -323,6 +324,12 @@ func evalLangidCommand() *cli.Command {
 			rep, err := lang.Evaluate(c.Context, id, examples, opts)
 			if err != nil {
 				return cli.Exit("eval langid: "+err.Error(), 1)
+			}
+			if n := c.Int("code-switching"); n > 0 {
+				rep.CodeSwitching, err = lang.EvaluateCodeSwitching(c.Context, id, examples, n, opts.Workers, 1)
+				if err != nil {
+					return cli.Exit("eval langid: "+err.Error(), 1)
+				}
 			}
 			if c.Bool("json") {
 				return json.NewEncoder(c.App.Writer).Encode(rep)
