@@ -22,12 +22,20 @@ type LangIDConfig struct {
 	Languages  []string `yaml:"languages" doc:"allow-list: labels (yor_Latn, yo, Yoruba), und_<Script>, or scripts (Ethi = every label in that script); other documents are rejected (langid.not_allowed); empty = keep every language"`
 	// MinConfidence maps labels to the minimum probability of that label; key "default"
 	// applies to the others.
-	MinConfidence map[string]float64 `yaml:"min_confidence" doc:"minimum probability of the label: {default: P, <label>: P, ...}"`
-	Below         string             `yaml:"below" doc:"reject | und: a label below its minimum confidence rejects the document (langid.low_confidence) or keeps it labelled und_<Script>"`
-	SampleChars   int                `yaml:"sample_chars" doc:"characters classified per document: whole sentences spread over it; -1 = the whole text"`
-	OpenSet       OpenSetConfig      `yaml:"open_set" doc:"absolute check that the text looks like the predicted language; failing texts become und_<Script>"`
-	Profiles      []string           `yaml:"profiles" doc:"extra open-set profile files (made with sieve langid profile), relative to the config file; they add or replace languages"`
-	Fields        []string           `yaml:"fields" doc:"input fields whose text is identified, joined by a newline (e.g. [prompt, response] for instruction records); empty = the document text"`
+	MinConfidence map[string]float64  `yaml:"min_confidence" doc:"minimum probability of the label: {default: P, <label>: P, ...}"`
+	Below         string              `yaml:"below" doc:"reject | und: a label below its minimum confidence rejects the document (langid.low_confidence) or keeps it labelled und_<Script>"`
+	SampleChars   int                 `yaml:"sample_chars" doc:"characters classified per document: whole sentences spread over it; -1 = the whole text"`
+	OpenSet       OpenSetConfig       `yaml:"open_set" doc:"absolute check that the text looks like the predicted language; failing texts become und_<Script>"`
+	Profiles      []string            `yaml:"profiles" doc:"extra open-set profile files (made with sieve langid profile), relative to the config file; they add or replace languages"`
+	Fields        []string            `yaml:"fields" doc:"input fields whose text is identified, joined by a newline (e.g. [prompt, response] for instruction records); empty = the document text"`
+	CodeSwitching CodeSwitchingConfig `yaml:"code_switching" doc:"classify each sentence of the sample alone too, to find mixed-language text"`
+}
+
+// CodeSwitchingConfig configures the code-switching signal: the share of a document's
+// sample sentences that the backend, classifying each alone, gives the document's label.
+type CodeSwitchingConfig struct {
+	Enabled      bool    `yaml:"enabled" doc:"classify each sample sentence of 20+ characters alone (one more prediction per sentence) and write lang_sentences and lang_agreement (the share agreeing with the label) to the metadata"`
+	MinAgreement float64 `yaml:"min_agreement" doc:"reject (langid.code_switched) documents with 2+ such sentences whose agreement is below this; 0 = annotate only"`
 }
 
 // OpenSetConfig configures the open-set check.
@@ -129,6 +137,11 @@ func (c *LangIDConfig) Validate() []pipeline.FieldError {
 			}
 		}
 	}
+	if cs := c.CodeSwitching; !(cs.MinAgreement >= 0 && cs.MinAgreement <= 1) {
+		add("code_switching.min_agreement", "must be in 0..1, got %v", cs.MinAgreement)
+	} else if cs.MinAgreement > 0 && !cs.Enabled {
+		add("code_switching.min_agreement", "needs code_switching.enabled: true")
+	}
 	for i, f := range c.Fields {
 		if strings.TrimSpace(f) == "" {
 			add("fields", "[%d]: empty field name", i)
@@ -187,6 +200,9 @@ const (
 	cntNotAllowed
 	cntLowConfidence // rejected below min_confidence
 	cntMissingField
+	cntCodeSwitched // rejected below code_switching.min_agreement
+	cntSentences    // sample sentences classified alone
+	cntAgreeing     // ... that agreed with their document's guess
 	nCounts
 )
 
@@ -268,7 +284,7 @@ func NewLangIdentifier(cfg LangIDConfig, env *pipeline.Env) (*lang.Identifier, e
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
-	opts := lang.IdentifierOptions{SampleChars: cfg.SampleChars, MinConfidenceBy: map[string]float64{}}
+	opts := lang.IdentifierOptions{SampleChars: cfg.SampleChars, MinConfidenceBy: map[string]float64{}, Sentences: cfg.CodeSwitching.Enabled}
 	for k, v := range cfg.MinConfidence {
 		if k == "default" {
 			opts.MinConfidence = v
@@ -299,6 +315,12 @@ func (s *LangID) Process(_ context.Context, d *pipeline.Document) (pipeline.Verd
 	}
 	r := s.id.Identify(text)
 	d.Lang, d.Script, d.LangScore = r.Label, r.Script, r.Prob
+	if r.Sentences > 0 {
+		s.counts[cntSentences].Add(int64(r.Sentences))
+		s.counts[cntAgreeing].Add(int64(r.Agreeing))
+		d.SetMeta("lang_sentences", int64(r.Sentences))
+		d.SetMeta("lang_agreement", r.Agreement())
+	}
 	switch {
 	case r.Label == lang.NoLanguage:
 		s.counts[cntNoLetters].Add(1)
@@ -314,6 +336,12 @@ func (s *LangID) Process(_ context.Context, d *pipeline.Document) (pipeline.Verd
 		s.counts[cntUndScript].Add(1)
 	default:
 		s.counts[cntIdentified].Add(1)
+	}
+	if minAgree := s.cfg.CodeSwitching.MinAgreement; r.Sentences >= 2 && r.Agreement() < minAgree {
+		// Like low_confidence, the reject carries the guess for per-language statistics.
+		d.Lang, d.LangScore = r.Guess, r.GuessProb
+		s.counts[cntCodeSwitched].Add(1)
+		return pipeline.Rejectf("langid.code_switched", "%d of %d sentences read as %s (agreement %.2f < %.2f)", r.Agreeing, r.Sentences, r.Guess, r.Agreement(), minAgree), nil
 	}
 	if (len(s.allow) > 0 || len(s.allowScr) > 0) && !s.allow[r.Label] && !s.allowScr[r.Script] && !s.allowScr[lang.LabelScript(r.Label)] {
 		s.counts[cntNotAllowed].Add(1)
@@ -359,7 +387,7 @@ func (s *LangID) text(d *pipeline.Document) (string, bool) {
 
 // Report implements pipeline.Reporter.
 func (s *LangID) Report() map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"backend":                 s.backend,
 		"load_seconds":            s.loadTime.Seconds(),
 		"identified":              s.counts[cntIdentified].Load(),
@@ -371,6 +399,12 @@ func (s *LangID) Report() map[string]any {
 		"rejected_low_confidence": s.counts[cntLowConfidence].Load(),
 		"rejected_missing_field":  s.counts[cntMissingField].Load(),
 	}
+	if s.cfg.CodeSwitching.Enabled {
+		m["rejected_code_switched"] = s.counts[cntCodeSwitched].Load()
+		m["sentences_classified"] = s.counts[cntSentences].Load()
+		m["sentences_agreeing"] = s.counts[cntAgreeing].Load()
+	}
+	return m
 }
 
 // Close implements pipeline.Stage.

@@ -88,6 +88,15 @@ func TestLangIDVerdicts(t *testing.T) {
 		}, text: "The rain in town", wantLang: "und_Latn", wantScript: "Latn"},
 		{name: "instruction fields", mod: func(c *LangIDConfig) { c.Fields = []string{"prompt", "response"} },
 			text: enText, meta: map[string]any{"prompt": yoText, "response": "Bẹ́ẹ̀ ni, ó dára gan-an."}, wantLang: "yor_Latn", wantScript: "Latn"},
+		{name: "code-switched text is rejected", mod: func(c *LangIDConfig) {
+			c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 0.8}
+			c.SampleChars = -1
+		}, text: enText + " " + swText + " " + enText, wantLang: "(eng|swh)_Latn", wantScript: "Latn",
+			wantReason: "langid.code_switched", wantDetail: `^[12] of 3 sentences read as (eng|swh)_Latn \(agreement 0\.\d\d < 0\.80\)$`},
+		{name: "one-language text passes the code-switching check", mod: func(c *LangIDConfig) {
+			c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 0.8}
+			c.SampleChars = -1
+		}, text: yoText + " " + yoText, wantLang: "yor_Latn", wantScript: "Latn"},
 		{name: "missing fields", mod: func(c *LangIDConfig) { c.Fields = []string{"prompt", "response"} },
 			text: enText, meta: map[string]any{"prompt": 3}, wantReason: "langid.missing_field", wantDetail: `^no text in fields prompt, response$`},
 	}
@@ -104,6 +113,16 @@ func TestLangIDVerdicts(t *testing.T) {
 			}
 			if !regexp.MustCompile("^"+tt.wantLang+"$").MatchString(d.Lang) || d.Script != tt.wantScript {
 				t.Errorf("lang %s script %s, want %s %s", d.Lang, d.Script, tt.wantLang, tt.wantScript)
+			}
+			if c := s.cfg.CodeSwitching; c.Enabled && tt.wantReason != "langid.missing_field" {
+				if n, ok := d.Meta["lang_sentences"].(int64); !ok || n < 1 {
+					t.Errorf("lang_sentences = %v, want a count", d.Meta["lang_sentences"])
+				}
+				if a, ok := d.Meta["lang_agreement"].(float64); !ok || a < 0 || a > 1 || (v.Reason == "" && a < c.MinAgreement) {
+					t.Errorf("lang_agreement = %v with verdict %+v", d.Meta["lang_agreement"], v)
+				}
+			} else if _, ok := d.Meta["lang_agreement"]; ok {
+				t.Errorf("lang_agreement written with code_switching off")
 			}
 			if lang.IsUnd(d.Lang) && d.LangScore != 0 || !lang.IsUnd(d.Lang) && d.Lang != "" && (d.LangScore < 0.2 || d.LangScore > 1) {
 				t.Errorf("score %v for %s", d.LangScore, d.Lang)
@@ -132,6 +151,8 @@ func TestLangIDConfigValidate(t *testing.T) {
 		{"bad max unknown", func(c *LangIDConfig) { c.OpenSet.MaxUnknown = 2 }, "open_set.max_unknown", "must be in 0..1, got 2"},
 		{"bad script", func(c *LangIDConfig) { c.OpenSet.ScriptMinFit = map[string]float64{"Latin": -1} }, "open_set.script_min_fit.Latin", "not an ISO 15924 script code"},
 		{"empty field", func(c *LangIDConfig) { c.Fields = []string{" "} }, "fields", "[0]: empty field name"},
+		{"bad agreement", func(c *LangIDConfig) { c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 1.5} }, "code_switching.min_agreement", "must be in 0..1, got 1.5"},
+		{"agreement without the signal", func(c *LangIDConfig) { c.CodeSwitching.MinAgreement = 0.5 }, "code_switching.min_agreement", "needs code_switching.enabled: true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,8 +344,18 @@ func benchLangIDDocs(b *testing.B) []string {
 // BenchmarkLangIDProcess measures the stage with every lingua-go language on 1.4 KB
 // documents; run with -cpu 1,2 to see worker scaling (each parallel goroutine is a worker).
 func BenchmarkLangIDProcess(b *testing.B) {
+	b.Run("default", func(b *testing.B) { benchLangID(b, DefaultLangIDConfig()) })
+	// code_switching: one more prediction per sentence of the sample.
+	b.Run("code_switching", func(b *testing.B) {
+		c := DefaultLangIDConfig()
+		c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 0.7}
+		benchLangID(b, c)
+	})
+}
+
+func benchLangID(b *testing.B, cfg LangIDConfig) {
 	docs := benchLangIDDocs(b)
-	s, err := NewLangID(DefaultLangIDConfig(), &pipeline.Env{Name: "langid"})
+	s, err := NewLangID(cfg, &pipeline.Env{Name: "langid"})
 	if err != nil {
 		b.Fatal(err)
 	}
