@@ -43,6 +43,10 @@ type sampleMarker struct {
 	Kind   SampleKind `json:"kind"`
 	ID     string     `json:"id"`
 	Origin string     `json:"origin"`
+	// TextSHA256 is the hash of the document's whole text (Sample.TextSHA256), so a verdict
+	// is carried to a later draw only while the text is the one reviewed. Files written
+	// before sieve recorded it lack it.
+	TextSHA256 string `json:"text_sha256,omitempty"`
 }
 
 // AuditLang is the audit of one language: its samples with the verdicts recorded so far.
@@ -78,8 +82,7 @@ func WriteAudit(w io.Writer, a *AuditLang, seed uint64, runName string) error {
 		for i := range list {
 			s := &list[i]
 			fmt.Fprintf(b, "### %s%d · `%s`\n\n", prefix, i+1, codeSpanSafe(s.ID))
-			mk, _ := json.Marshal(sampleMarker{Kind: s.Kind, ID: s.ID, Origin: s.Origin}) // escapes < and >
-			fmt.Fprintf(b, "%s%s -->\n\n", samplePrefix, mk)
+			writeMarker(b, sampleMarker{Kind: s.Kind, ID: s.ID, Origin: s.Origin, TextSHA256: s.TextSHA256})
 			if kind == Kept {
 				fmt.Fprintf(b, "From %s · %s chars", mdText(s.Origin), num(int64(s.Chars)))
 				if s.Score > 0 {
@@ -121,6 +124,12 @@ func WriteAudit(w io.Writer, a *AuditLang, seed uint64, runName string) error {
 	return err
 }
 
+// writeMarker writes the marker comment of a sample and a blank line.
+func writeMarker(b *bytes.Buffer, mk sampleMarker) {
+	j, _ := json.Marshal(mk) // escapes < and >
+	fmt.Fprintf(b, "%s%s -->\n\n", samplePrefix, j)
+}
+
 // fenceFor returns a code fence of backticks longer than any run of backticks in text.
 func fenceFor(text string) string {
 	longest, run := 0, 0
@@ -149,60 +158,121 @@ type AuditFile struct {
 	Verdicts map[string]string // Sample.Key() -> verdict code, for samples with one box ticked
 	Samples  int               // samples found
 	Problems []string          // "line N: ..." for boxes that cannot be read as one verdict
+	Entries  []AuditEntry      // every sample, in file order
 }
 
-// ReadAudit reads the verdicts ticked in an audit file written by WriteAudit. A sample with
-// no box ticked has no verdict; one with several, or with an unknown code ticked, is listed
-// in Problems and has no verdict. Text inside code fences is never read as a verdict.
+// AuditEntry is one sample of an audit file as a reviewer left it.
+type AuditEntry struct {
+	Kind       SampleKind
+	ID, Origin string
+	// TextSHA256 is the hash of the document's whole text recorded in the marker; "" in
+	// files written before sieve recorded it.
+	TextSHA256 string
+	// Text is what the sample's ```text block shows (lines joined by "\n"); "" when it
+	// shows none.
+	Text    string
+	Ticked  []string // codes of the ticked boxes in file order, verdicts or not
+	Verdict string   // the verdict when exactly one valid box is ticked, else ""
+	Line    int      // line of the sample's marker
+	// Body is the file's text after the marker up to the next heading, as written (the
+	// description, boxes and text), without leading and trailing blank lines.
+	Body string
+}
+
+// Key is the Sample.Key() of the entry's sample.
+func (e *AuditEntry) Key() string {
+	return (&Sample{Kind: e.Kind, ID: e.ID, Origin: e.Origin}).Key()
+}
+
+// ReadAudit reads the samples of an audit file written by WriteAudit (or of a file of
+// verdicts set aside) with the boxes ticked in them. A sample with no box ticked has no
+// verdict; one with several, or with an unknown code ticked, is listed in Problems and has
+// no verdict. Text inside code fences is never read as a verdict.
 func ReadAudit(r io.Reader) (*AuditFile, error) {
 	out := &AuditFile{Verdicts: map[string]string{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	var (
 		fence    string // the open fence, "" outside one
-		cur      *sampleMarker
-		curLine  int
-		ticked   []string
+		cur      *AuditEntry
+		valid    int      // valid boxes ticked in cur
+		body     []string // lines of cur's body so far
+		inBody   bool     // no heading since cur's marker
+		inText   bool     // inside cur's ```text block
+		text     []string
 		lineNo   int
 		finished = func() {
 			if cur == nil {
 				return
 			}
-			key := (&Sample{Kind: cur.Kind, ID: cur.ID, Origin: cur.Origin}).Key()
-			switch {
-			case len(ticked) == 1:
-				out.Verdicts[key] = ticked[0]
-			case len(ticked) > 1:
-				out.Problems = append(out.Problems, fmt.Sprintf("line %d: sample %q has %d boxes ticked (%s); tick one", curLine, cur.ID, len(ticked), strings.Join(ticked, ", ")))
+			for len(body) > 0 && strings.TrimSpace(body[len(body)-1]) == "" {
+				body = body[:len(body)-1]
 			}
-			cur, ticked = nil, nil
+			for len(body) > 0 && strings.TrimSpace(body[0]) == "" {
+				body = body[1:]
+			}
+			cur.Body, cur.Text = strings.Join(body, "\n"), strings.Join(text, "\n")
+			switch {
+			case valid == 1:
+				for _, c := range cur.Ticked {
+					if validVerdict(cur.Kind, c) {
+						cur.Verdict = c
+					}
+				}
+				out.Verdicts[cur.Key()] = cur.Verdict
+			case valid > 1:
+				var codes []string
+				for _, c := range cur.Ticked {
+					if validVerdict(cur.Kind, c) {
+						codes = append(codes, c)
+					}
+				}
+				out.Problems = append(out.Problems, fmt.Sprintf("line %d: sample %q has %d boxes ticked (%s); tick one", cur.Line, cur.ID, valid, strings.Join(codes, ", ")))
+			}
+			out.Entries = append(out.Entries, *cur)
+			cur, valid, body, inBody, inText, text = nil, 0, nil, false, false, nil
 		}
 	)
 	for sc.Scan() {
 		lineNo++
 		line := sc.Text()
 		trim := strings.TrimSpace(line)
+		if inBody {
+			body = append(body, line)
+		}
 		if fence != "" {
 			if strings.HasPrefix(trim, fence[:1]) && strings.Trim(trim, fence[:1]) == "" && len(trim) >= len(fence) {
-				fence = ""
+				fence, inText = "", false
+			} else if inText {
+				text = append(text, line)
 			}
 			continue
 		}
 		if f := openingFence(trim); f != "" {
 			fence = f
+			if inBody && text == nil && strings.TrimSpace(trim[len(f):]) == "text" {
+				inText, text = true, []string{}
+			}
 			continue
 		}
 		if rest, ok := strings.CutPrefix(trim, samplePrefix); ok {
+			if inBody {
+				body = body[:len(body)-1]
+			}
 			finished()
-			body, ok := strings.CutSuffix(rest, "-->")
+			js, ok := strings.CutSuffix(rest, "-->")
 			var mk sampleMarker
-			if !ok || json.Unmarshal([]byte(strings.TrimSpace(body)), &mk) != nil || (mk.Kind != Kept && mk.Kind != Rejected) {
+			if !ok || json.Unmarshal([]byte(strings.TrimSpace(js)), &mk) != nil || (mk.Kind != Kept && mk.Kind != Rejected) {
 				out.Problems = append(out.Problems, fmt.Sprintf("line %d: unreadable sample marker", lineNo))
 				continue
 			}
 			out.Samples++
-			cur, curLine = &mk, lineNo
+			cur = &AuditEntry{Kind: mk.Kind, ID: mk.ID, Origin: mk.Origin, TextSHA256: mk.TextSHA256, Line: lineNo}
+			inBody = true
 			continue
+		}
+		if inBody && heading(trim) {
+			body, inBody = body[:len(body)-1], false
 		}
 		if cur == nil {
 			continue
@@ -211,21 +281,37 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 		if !ok || !checked {
 			continue
 		}
-		valid := false
-		for _, c := range verdictChoices[cur.Kind] {
-			valid = valid || c.code == code
-		}
-		if !valid {
+		cur.Ticked = append(cur.Ticked, code)
+		if !validVerdict(cur.Kind, code) {
 			out.Problems = append(out.Problems, fmt.Sprintf("line %d: %q is not a verdict for a %s sample", lineNo, code, cur.Kind))
 			continue
 		}
-		ticked = append(ticked, code)
+		valid++
 	}
 	finished()
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("line %d: %w", lineNo+1, err)
 	}
 	return out, nil
+}
+
+// validVerdict reports whether code is a verdict for a sample of kind.
+func validVerdict(kind SampleKind, code string) bool {
+	for _, c := range verdictChoices[kind] {
+		if c.code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// heading reports whether a trimmed line is a Markdown ATX heading.
+func heading(trim string) bool {
+	n := 0
+	for n < len(trim) && trim[n] == '#' {
+		n++
+	}
+	return n > 0 && n <= 6 && (n == len(trim) || trim[n] == ' ' || trim[n] == '\t')
 }
 
 // openingFence returns the fence a line opens (``` or ~~~, three or more), or "".

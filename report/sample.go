@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,9 @@ type Sample struct {
 	Score  float64
 	Text   string // at most maxSampleChars code points
 	Chars  int    // length of the whole text in code points
+	// TextSHA256 is the hex SHA-256 of the whole text: a verdict ticked for this sample is
+	// carried to a later audit only while the document's text has this hash.
+	TextSHA256 string
 }
 
 // SampleKind says whether a sample was kept or rejected.
@@ -198,7 +203,7 @@ func origin(file string, line, offset int64) string {
 func (r *rejectRecord) sample(idx int64) Sample {
 	text, n := truncate(r.Text)
 	return Sample{Kind: Rejected, Index: idx, ID: r.ID, Origin: origin(r.File, r.Line, r.Offset),
-		Stage: r.Stage, Reason: r.Reason, Detail: r.Detail, Text: text, Chars: n}
+		Stage: r.Stage, Reason: r.Reason, Detail: r.Detail, Text: text, Chars: n, TextSHA256: textSHA256(r.Text)}
 }
 
 func (r *keptRecord) sample(idx int64) Sample {
@@ -206,7 +211,13 @@ func (r *keptRecord) sample(idx int64) Sample {
 		r.Text = instructText(r.Instruction, r.Input, r.Output)
 	}
 	text, n := truncate(r.Text)
-	return Sample{Kind: Kept, Index: idx, ID: r.ID, Origin: r.Source, Score: r.LangScore, Text: text, Chars: n}
+	return Sample{Kind: Kept, Index: idx, ID: r.ID, Origin: r.Source, Score: r.LangScore, Text: text, Chars: n, TextSHA256: textSHA256(r.Text)}
+}
+
+// textSHA256 is the hex SHA-256 of a document's text.
+func textSHA256(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
 }
 
 // scanKept draws k samples from the dataset files of one language (in shard order) and
