@@ -134,7 +134,70 @@ type ProfileSet struct {
 	trigrams map[uint64]postingSpan
 	letters  map[rune]postingSpan
 	postings []posting
-	pool     sync.Pool // *scoreScratch
+	// pairs holds every posting again, keyed by (trigram or letter, profile), for Fit, which
+	// needs one profile's gain per trigram: one probe instead of a map lookup and a search.
+	pairs     []pairSlot
+	pairShift uint
+	pool      sync.Pool // *scoreScratch
+}
+
+// pairSlot is a cell of ProfileSet.pairs: key is a packed trigram, or letterKey|rune.
+type pairSlot struct {
+	key  uint64
+	lang uint32 // emptyPair when the cell is free
+	gain float32
+}
+
+const (
+	emptyPair = ^uint32(0)
+	letterKey = uint64(1) << 63 // packed trigrams use 63 bits
+)
+
+func pairHash(key uint64, lang int) uint64 {
+	return (key ^ uint64(lang)*0x9E3779B97F4A7C15) * 0xFF51AFD7ED558CCD
+}
+
+// pairGain returns profile lang's gain for key.
+func (s *ProfileSet) pairGain(key uint64, lang int) (float32, bool) {
+	mask := uint64(len(s.pairs) - 1)
+	for i := pairHash(key, lang) >> s.pairShift; ; i = (i + 1) & mask {
+		p := &s.pairs[i]
+		if p.key == key && p.lang == uint32(lang) {
+			return p.gain, true
+		}
+		if p.lang == emptyPair {
+			return 0, false
+		}
+	}
+}
+
+func (s *ProfileSet) buildPairs() {
+	size, shift := 1, uint(64)
+	for size < 2*len(s.postings)+1 {
+		size <<= 1
+		shift--
+	}
+	s.pairs = make([]pairSlot, size)
+	for i := range s.pairs {
+		s.pairs[i].lang = emptyPair
+	}
+	s.pairShift = shift
+	mask := uint64(size - 1)
+	put := func(key uint64, sp postingSpan) {
+		for _, p := range s.postings[sp.start:sp.end] {
+			i := pairHash(key, int(p.lang)) >> shift
+			for s.pairs[i].lang != emptyPair {
+				i = (i + 1) & mask
+			}
+			s.pairs[i] = pairSlot{key: key, lang: uint32(p.lang), gain: p.gain}
+		}
+	}
+	for k, sp := range s.trigrams {
+		put(k, sp)
+	}
+	for r, sp := range s.letters {
+		put(letterKey|uint64(r), sp)
+	}
 }
 
 type posting struct {
@@ -210,6 +273,7 @@ func NewProfileSet(profiles ...*Profile) *ProfileSet {
 	for i, p := range s.profiles {
 		s.scripts[i] = scriptIndexOfCode(LabelScript(p.Label))
 	}
+	s.buildPairs()
 	s.pool.New = func() any {
 		return &scoreScratch{tri: make([]float64, n), letter: make([]float64, n), hits: make([]int32, n)}
 	}
@@ -308,56 +372,38 @@ func (s *ProfileSet) score(text string, sc *scoreScratch, script uint8, only int
 			continue
 		}
 		st.letters++
-		if sp, ok := s.letters[lower]; ok {
-			if only >= 0 {
-				if g, ok := s.gainOf(sp, only); ok {
-					sc.letter[only] += float64(g)
-					h[only]++
-				}
-			} else {
-				for _, p := range s.postings[sp.start:sp.end] {
-					sc.letter[p.lang] += float64(p.gain)
-					h[p.lang]++
+		n++
+		if only >= 0 {
+			if g, ok := s.pairGain(letterKey|uint64(lower), only); ok {
+				sc.letter[only] += float64(g)
+				h[only]++
+			}
+			if n >= 3 {
+				st.trigrams++
+				if g, ok := s.pairGain(packTrigram(w0, w1, folded), only); ok {
+					sc.tri[only] += float64(g)
 				}
 			}
+			w0, w1 = w1, folded
+			continue
 		}
-		n++
+		if sp, ok := s.letters[lower]; ok {
+			for _, p := range s.postings[sp.start:sp.end] {
+				sc.letter[p.lang] += float64(p.gain)
+				h[p.lang]++
+			}
+		}
 		if n >= 3 {
 			st.trigrams++
 			if sp, ok := s.trigrams[packTrigram(w0, w1, folded)]; ok {
-				if only >= 0 {
-					if g, ok := s.gainOf(sp, only); ok {
-						sc.tri[only] += float64(g)
-					}
-				} else {
-					for _, p := range s.postings[sp.start:sp.end] {
-						sc.tri[p.lang] += float64(p.gain)
-					}
+				for _, p := range s.postings[sp.start:sp.end] {
+					sc.tri[p.lang] += float64(p.gain)
 				}
 			}
 		}
 		w0, w1 = w1, folded
 	}
 	return st
-}
-
-// gainOf returns the gain of profile i in a posting span (sorted by profile), by binary
-// search: Fit needs one profile's score, not all of them.
-func (s *ProfileSet) gainOf(sp postingSpan, i int) (float32, bool) {
-	ps := s.postings[sp.start:sp.end]
-	lo, hi := 0, len(ps)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if int(ps[m].lang) < i {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(ps) && int(ps[lo].lang) == i {
-		return ps[lo].gain, true
-	}
-	return 0, false
 }
 
 func packTrigram(a, b, c rune) uint64 {
