@@ -176,6 +176,10 @@ func syncDir(dir string) error {
 	return err
 }
 
+// RemoveTemps removes leftover temporary files (".tmp-*", from a killed process) under
+// root; a missing root is no error. The report uses it for the audit directory.
+func RemoveTemps(root string) error { return removeTemps(root) }
+
 // removeTemps removes leftover temporary files (".tmp-*", from a killed process) under root.
 func removeTemps(root string) error {
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 )
 
@@ -57,6 +56,7 @@ type AuditLang struct {
 	KeptTotal     int64 // documents the kept samples were drawn from
 	RejectedTotal int64
 	Verdicts      map[string]string // Sample.Key() -> verdict code
+	SetAside      int               // verdicts of earlier audits kept in PreviousDir/<Label>.md
 }
 
 // WriteAudit writes the audit file of one language: instructions, then each sample with one
@@ -67,6 +67,10 @@ func WriteAudit(w io.Writer, a *AuditLang, seed uint64, runName string) error {
 	fmt.Fprintf(b, "Dataset %s. %d of %s kept and %d of %s rejected documents labelled `%s`, drawn at random (seed %d; the same run and seed draw the same documents).\n\n",
 		mdText(runName), len(a.Kept), num(a.KeptTotal), len(a.Rejected), num(a.RejectedTotal), a.Label, seed)
 	b.WriteString("**How to review.** For each sample, tick exactly one box (`- [x]`). Then run `sieve report <run directory>`: it counts the verdicts into the dataset card and report.html, and keeps them when it rebuilds this file.\n\n")
+	if a.SetAside > 0 {
+		fmt.Fprintf(b, "%s ticked earlier %s to none of these samples (the document is no longer drawn, its text changed, or not one box is ticked): %s kept, not counted, in [previous/%s.md](previous/%s.md).\n\n",
+			plural(a.SetAside, "verdict"), pick(a.SetAside, "applies", "apply"), pick(a.SetAside, "it is", "they are"), a.Label, a.Label)
+	}
 	for _, kind := range []SampleKind{Kept, Rejected} {
 		list := a.Kept
 		title := "Kept documents"
@@ -390,22 +394,4 @@ func (a *AuditLang) Summarise() AuditSummary {
 		s.RejReviewed++
 	}
 	return s
-}
-
-// orphans counts the verdicts in v for samples that are not in a.
-func (a *AuditLang) orphans(v map[string]string) []string {
-	have := map[string]bool{}
-	for _, l := range [][]Sample{a.Kept, a.Rejected} {
-		for i := range l {
-			have[l[i].Key()] = true
-		}
-	}
-	var out []string
-	for k := range v {
-		if !have[k] {
-			out = append(out, strings.ReplaceAll(k, "\x00", " "))
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,11 +1,9 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -32,9 +30,14 @@ type Result struct {
 	Files    []string // written, relative to the run directory
 	Coverage *Coverage
 	Audit    []AuditSummary // per language, in the card's order
-	// Problems lists audit-file lines that could not be read as one verdict, and verdicts
-	// for samples that are no longer drawn (which are dropped); "audit/<lang>.md: ...".
+	// Problems lists audit-file lines that could not be read as one verdict;
+	// "audit/<lang>.md: ..." or "audit/previous/<lang>.md: ...".
 	Problems []string
+	// Carried counts the verdicts of the earlier audit files that apply to a sample drawn
+	// now (same document, same text): they are in the audit files and counted. SetAside
+	// counts those kept in PreviousDir instead, not counted: their sample is no longer
+	// drawn, its text changed, or not one box is ticked.
+	Carried, SetAside int
 }
 
 // model is everything the card, the page and the audit files are made from.
@@ -47,12 +50,15 @@ type model struct {
 	Rows       map[string]int64 // dataset rows per language, counted in the files
 	Audits     []*AuditLang
 	Summaries  map[string]AuditSummary
+	carries    []carryPlan // what to do with the earlier audit files, by language
+	setAside   int         // verdicts kept in PreviousDir
 }
 
 // Build writes the dataset card README.md, report.html and audit/<lang>.md into a finished
 // run directory, from its stats.json, manifest.json, dataset files and rejects. Verdicts
-// already ticked in audit files are kept. It fails, writing nothing, when the dataset files
-// do not hold exactly the documents stats.json counts.
+// already ticked in audit files are kept for the samples drawn again with the same text;
+// the others go to PreviousDir/<lang>.md, so no verdict is ever lost. It fails, writing
+// nothing, when the dataset files do not hold exactly the documents stats.json counts.
 func Build(runDir string) error {
 	_, err := BuildWith(context.Background(), runDir, Options{})
 	return err
@@ -91,21 +97,8 @@ func BuildWith(ctx context.Context, runDir string, opt Options) (*Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("report: html: %w", err)
 	}
-	if len(m.Audits) > 0 {
-		if err := os.MkdirAll(filepath.Join(runDir, AuditDir), 0o755); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-	}
-	for _, a := range m.Audits {
-		var b bytes.Buffer
-		if err := WriteAudit(&b, a, run.Coverage.Seed, m.Name); err != nil {
-			return nil, err
-		}
-		rel := AuditDir + "/" + a.Label + ".md"
-		if err := pipeline.WriteFileAtomic(filepath.Join(runDir, filepath.FromSlash(rel)), b.Bytes()); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		res.Files = append(res.Files, rel)
+	if err := m.writeAudits(res); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	for _, f := range []struct {
 		name string
@@ -123,7 +116,7 @@ func BuildWith(ctx context.Context, runDir string, opt Options) (*Result, error)
 }
 
 // scan counts the dataset rows per language, checks them against stats.json, draws the
-// audit samples and reads back the verdicts of earlier audit files.
+// audit samples and carries over the verdicts of earlier audit files.
 func (m *model) scan(ctx context.Context, res *Result) error {
 	run := m.Run
 	k := run.Coverage.AuditSamples
@@ -173,37 +166,15 @@ func (m *model) scan(ctx context.Context, res *Result) error {
 		sort.Slice(mismatch, func(i, j int) bool { return mismatch[i].Error() < mismatch[j].Error() })
 		return fmt.Errorf("the run directory's files disagree with stats.json: %w", errors.Join(mismatch...))
 	}
-	if k == 0 {
-		return nil
-	}
 	for i := range m.Cov.Langs {
 		l := &m.Cov.Langs[i]
-		if len(kept[l.Label]) == 0 && len(rejected[l.Label]) == 0 {
+		if k == 0 || len(kept[l.Label]) == 0 && len(rejected[l.Label]) == 0 {
 			continue
 		}
-		a := &AuditLang{
+		m.Audits = append(m.Audits, &AuditLang{
 			Label: l.Label, Name: l.Name, Kept: kept[l.Label], Rejected: rejected[l.Label],
 			KeptTotal: l.Docs, RejectedTotal: l.Stats.RejectedDocs(), Verdicts: map[string]string{},
-		}
-		rel := AuditDir + "/" + l.Label + ".md"
-		if f, err := os.Open(filepath.Join(run.Dir, filepath.FromSlash(rel))); err == nil {
-			af, err := ReadAudit(f)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %w", rel, err)
-			}
-			a.Verdicts = af.Verdicts
-			for _, p := range af.Problems {
-				res.Problems = append(res.Problems, rel+": "+p)
-			}
-			for _, o := range a.orphans(af.Verdicts) {
-				res.Problems = append(res.Problems, rel+": verdict for a sample no longer drawn is dropped: "+o)
-			}
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		m.Audits = append(m.Audits, a)
-		m.Summaries[a.Label] = a.Summarise()
+		})
 	}
-	return nil
+	return m.carry(res)
 }

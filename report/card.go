@@ -469,6 +469,9 @@ func (m *model) writeAuditSection(b *bytes.Buffer, linkPrefix string) {
 	b.WriteString("## Audit\n\n")
 	if m.Run.Coverage.AuditSamples == 0 || len(m.Audits) == 0 {
 		b.WriteString("No audit samples were drawn (`coverage.audit_samples: 0`, or nothing to sample).\n\n")
+		if s := m.asideNote(); s != "" {
+			b.WriteString(s + "\n\n")
+		}
 		return
 	}
 	fmt.Fprintf(b, "Up to %d kept and %d rejected documents per language were drawn at random (seed %d) for a speaker of the language to check; the verdicts ticked in the files so far:\n\n",
@@ -481,6 +484,19 @@ func (m *model) writeAuditSection(b *bytes.Buffer, linkPrefix string) {
 			s.KeptReviewed, s.Kept, s.OK, s.WrongLanguage, s.PoorQuality, s.RejReviewed, s.Rejected, s.RightlyRejected, s.WronglyRejected)
 	}
 	b.WriteString("\n")
+	if s := m.asideNote(); s != "" {
+		b.WriteString(s + "\n\n")
+	}
+}
+
+// asideNote says how many verdicts of earlier audits are kept in PreviousDir and not
+// counted; "" when none.
+func (m *model) asideNote() string {
+	if m.setAside == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Verdicts ticked in earlier audit files that apply to no sample drawn now (the document is no longer drawn, its text changed, or not one box is ticked) are not counted here: %s kept in `%s/`.",
+		plural(m.setAside, "verdict"), PreviousDir)
 }
 
 // limitations lists what a user of the dataset should know, from the figures.
@@ -616,6 +632,14 @@ func pctOf(a, b int64) string {
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// pick returns one when n is 1, else other.
+func pick(n int, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
+}
 
 func plural(n int, what string) string {
 	if n == 1 {

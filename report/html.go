@@ -141,7 +141,8 @@ The dataset card is <a href="README.md">README.md</a>; the figures come from <co
 <table>
 <tr><th>Label</th><th>File</th><th>Kept reviewed</th><th>ok</th><th>wrong language</th><th>poor quality</th><th>Rejected reviewed</th><th>rightly removed</th><th>wrongly removed</th></tr>
 {{range .Audits}}<tr><td><code>{{.Label}}</code></td><td><a href="audit/{{.Label}}.md">audit/{{.Label}}.md</a></td><td class="n">{{.KeptReviewed}}/{{.Kept}}</td><td class="n">{{.OK}}</td><td class="n">{{.WrongLanguage}}</td><td class="n">{{.PoorQuality}}</td><td class="n">{{.RejReviewed}}/{{.Rejected}}</td><td class="n">{{.RightlyRejected}}</td><td class="n">{{.WronglyRejected}}</td></tr>
-{{end}}</table>{{else}}<p>No audit samples were drawn.</p>{{end}}
+{{end}}</table>{{else}}<p>No audit samples were drawn.</p>{{end}}{{if .Aside}}
+<p>{{.Aside}}</p>{{end}}
 
 <h2>Known limitations</h2>
 <ul>{{range .Limits}}<li>{{.}}</li>{{end}}</ul>
@@ -207,6 +208,7 @@ func (m *model) HTML() ([]byte, error) {
 		"LengthChart": template.HTML(lengthChart(dist)),
 		"ScoreChart":  template.HTML(scoreChart(dist)),
 		"Audits":      audits,
+		"Aside":       mdInlineHTML(m.asideNote()),
 		"Audited":     func(label string) bool { return audited[label] },
 		"Dedup":       toHTML(dedup),
 		"Limits":      limits,

@@ -524,7 +524,7 @@ func TestStatsMergeShards(t *testing.T) {
 }
 
 // TestVerdictsKept ticks boxes in the audit files and checks that a rebuild keeps them,
-// counts them, and reports those it cannot use.
+// counts them, and reports and keeps aside those it cannot use.
 func TestVerdictsKept(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	runPipeline(t, testPipeline, dir, 2)
@@ -559,8 +559,16 @@ func TestVerdictsKept(t *testing.T) {
 	if s.KeptReviewed != 2 || s.OK != 1 || s.WrongLanguage != 1 {
 		t.Errorf("summary %+v", s)
 	}
-	if len(res.Problems) != 2 || !strings.Contains(res.Problems[0], "2 boxes ticked") || !strings.Contains(res.Problems[1], "no longer drawn") {
+	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "2 boxes ticked") {
 		t.Errorf("problems %q", res.Problems)
+	}
+	// The conflicting ticks and the verdict for the sample no longer drawn are kept aside.
+	if res.Carried != 2 || res.SetAside != 2 {
+		t.Errorf("carried %d, set aside %d; want 2 and 2", res.Carried, res.SetAside)
+	}
+	aside := string(mustRead(t, filepath.Join(dir, PreviousDir, "yor_Latn.md")))
+	if !strings.Contains(aside, `"id":"gone"`) || !strings.Contains(aside, `"id":"`+ids[2][1]+`"`) || strings.Count(aside, "- [x]") != 3 {
+		t.Errorf("previous file does not keep the two verdicts:\n%s", aside)
 	}
 	rebuilt := string(mustRead(t, yor))
 	// code1's text holds a ticked box and a sample marker of its own, inside its fence.
