@@ -250,9 +250,14 @@ func buildStage(sc *StageConfig, cfg *Config, reg *Registry, workers int, logger
 // runFiles are the names a run directory may hold at its top level.
 var runFiles = []string{"data", "stats.json", "manifest.json", "rejects.jsonl", "rejects.jsonl.zst", "rejects.parquet", "README.md", "report.html", "audit", "tasks", "work"}
 
+// auditDir holds the audit files a report writes. A rerun leaves it in place: reviewers'
+// verdicts in it outlive the run, and the report of the rerun carries them over (or keeps
+// them aside) only once the rerun has finished.
+const auditDir = "audit"
+
 // prepareRunDir creates dir, or clears the outputs of an earlier run in it (finished,
-// failed or killed). It refuses a non-empty directory that is not a sieve run directory, so
-// a typo cannot delete data.
+// failed or killed), but for the audit directory. It refuses a non-empty directory that is
+// not a sieve run directory, so a typo cannot delete data.
 func prepareRunDir(dir string) error {
 	if err := checkRunDir(dir); err != nil {
 		return err
@@ -265,6 +270,9 @@ func prepareRunDir(dir string) error {
 		return fmt.Errorf("output dir: %w", err)
 	}
 	for _, e := range ents {
+		if e.Name() == auditDir && e.IsDir() {
+			continue
+		}
 		if slices.Contains(runFiles, e.Name()) || strings.HasPrefix(e.Name(), ".tmp-") {
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return fmt.Errorf("output dir: clear earlier run: %w", err)
@@ -301,12 +309,39 @@ func checkRunDir(dir string) error {
 			}
 		case name == "tasks" || name == "work":
 			// a task-mode run killed before it wrote its plan holds nothing else of value
+		case name == auditDir && e.IsDir():
+			// what an interrupted rerun keeps of the earlier run: its audit files
+			if !onlyAuditFiles(filepath.Join(dir, name)) {
+				return refuse
+			}
 		case slices.Contains(runFiles, name) && e.Type().IsRegular():
 		default:
 			return refuse
 		}
 	}
 	return nil
+}
+
+// onlyAuditFiles reports whether dir holds only Markdown files and temporary files, and
+// at most a directory "previous" of the same.
+func onlyAuditFiles(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case e.IsDir() && name == "previous" && filepath.Base(dir) == auditDir:
+			if !onlyAuditFiles(filepath.Join(dir, name)) {
+				return false
+			}
+		case e.Type().IsRegular() && (strings.HasSuffix(name, ".md") || strings.HasPrefix(name, ".tmp-")):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // onlyDatasetFiles reports whether data holds only language directories of dataset shards

@@ -72,7 +72,8 @@ func TestUnitTarget(t *testing.T) {
 	}
 }
 
-// A run directory is reused only when sieve made it; what a killed run leaves counts.
+// A run directory is reused only when sieve made it; what a killed run leaves counts. A
+// rerun clears everything but the audit files, whose verdicts its report carries over.
 func TestCheckRunDir(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -89,6 +90,10 @@ func TestCheckRunDir(t *testing.T) {
 		{"someone's files", []string{"thesis.tex"}, false},
 		{"someone's data dir", []string{"data/raw.jsonl"}, false},
 		{"someone's language dir", []string{"data/yor/notes.txt"}, false},
+		{"rerun of a reviewed run", []string{"manifest.json", "audit/yor_Latn.md", "audit/previous/und.md", "README.md"}, true},
+		{"rerun interrupted: the audit stays", []string{"audit/yor_Latn.md", "audit/.tmp-yor_Latn.md-1", "audit/previous/und.md", "data/und/"}, true},
+		{"someone's audit dir", []string{"audit/notes.txt"}, false},
+		{"someone's dir in the audit dir", []string{"audit/old/yor_Latn.md"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,7 +117,17 @@ func TestCheckRunDir(t *testing.T) {
 				}
 				ents, _ := os.ReadDir(dir)
 				for _, e := range ents {
+					if e.Name() == "audit" {
+						continue // reviewers' verdicts outlive the run
+					}
 					t.Errorf("prepareRunDir left %s", e.Name())
+				}
+				for _, f := range tt.files {
+					if strings.HasPrefix(f, "audit/") {
+						if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+							t.Errorf("prepareRunDir removed %s: %v", f, err)
+						}
+					}
 				}
 			}
 		})
