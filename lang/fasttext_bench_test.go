@@ -77,6 +77,18 @@ func BenchmarkIdentifyFastTextDev(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
 	}
+	// predict: the backend alone on the whole text, as `fasttext predict` reads a line (no
+	// NFC, script routing, sample or open-set check).
+	b.Run("predict", func(b *testing.B) {
+		var preds []Prediction
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			preds = backend.Predict(docs[i%len(docs)], 1, preds[:0])
+			i++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+	})
 	// parallel: the stage's sample on every CPU; compare -cpu 1,2 for worker scaling.
 	b.Run("parallel", func(b *testing.B) {
 		os := DefaultOpenSet()

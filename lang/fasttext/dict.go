@@ -66,11 +66,12 @@ type entry struct {
 	subOff, subEnd uint32 // subIDs[subOff:subEnd]
 }
 
-// slot is a hash-table cell: an entry id (-1 for empty) with the entry's hash, so a probe
-// touches one cache line unless the hashes match.
+// slot is a hash-table cell: an entry id (-1 for empty) with the entry's hash and where
+// its string is in the arena, so a probe touches one cache line until it compares strings.
 type slot struct {
-	hash uint32
-	id   int32
+	hash     uint32
+	id       int32
+	off, end uint32
 }
 
 func (d *dictionary) size() int32 { return d.nwords + d.nlabels }
@@ -89,6 +90,7 @@ func (d *dictionary) buildTable() {
 		tsize <<= 1
 	}
 	d.table = make([]slot, tsize)
+	adviseHugePages(d.table)
 	for i := range d.table {
 		d.table[i].id = -1
 	}
@@ -99,7 +101,8 @@ func (d *dictionary) buildTable() {
 		for p := h & mask; ; p = (p + 1) & mask {
 			s := d.table[p]
 			if s.id < 0 || (s.hash == h && d.word(s.id) == w) {
-				d.table[p] = slot{hash: h, id: int32(i)}
+				e := d.ents[i]
+				d.table[p] = slot{hash: h, id: int32(i), off: e.off, end: e.end}
 				break
 			}
 		}
@@ -114,10 +117,8 @@ func (d *dictionary) find(tok string, h uint32) int32 {
 		if s.id < 0 {
 			return -1
 		}
-		if s.hash == h {
-			if e := d.ents[s.id]; string(d.arena[e.off:e.end]) == tok {
-				return s.id
-			}
+		if s.hash == h && string(d.arena[s.off:s.end]) == tok {
+			return s.id
 		}
 	}
 }
@@ -232,9 +233,11 @@ func (f *feats) reset() {
 	f.ids, f.words, f.nrows, f.hashes = f.ids[:0], f.words[:0], 0, f.hashes[:0]
 }
 
-// addToken is appendToken for prediction: a vocabulary word below nvec goes to f.words as
-// one precomputed vector instead of its rows.
-func (d *dictionary) addToken(f *feats, tok string, nvec int32) {
+// addToken is appendToken for prediction: a vocabulary word with a precomputed vector (an
+// id below len(wordRows), which holds each such word's row count) goes to f.words as that
+// one vector instead of its rows.
+func (d *dictionary) addToken(f *feats, tok string, wordRows []uint32) {
+	nvec := int32(len(wordRows))
 	h := hashString(tok)
 	wid := d.find(tok, h)
 	if wid >= d.nwords {
@@ -243,8 +246,7 @@ func (d *dictionary) addToken(f *feats, tok string, nvec int32) {
 	switch {
 	case wid >= 0 && wid < nvec:
 		f.words = append(f.words, wid)
-		e := d.ents[wid]
-		f.nrows += 1 + int(e.subEnd-e.subOff)
+		f.nrows += int(wordRows[wid])
 	case wid >= 0:
 		f.ids = append(f.ids, wid)
 		if d.maxn > 0 {

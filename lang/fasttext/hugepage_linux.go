@@ -10,12 +10,14 @@ import (
 // common default). The input matrix is read at random, one or two cache lines per row, and
 // with 4 KiB pages nearly every row read of a 40 MB matrix misses the TLB as well as the
 // cache: huge pages make predictions about 10% faster. Best effort: errors are ignored.
-func adviseHugePages(p []float32) {
+func adviseHugePages[T any](p []T) {
 	const huge = 2 << 20
-	if len(p)*4 < 2*huge {
+	var zero T
+	size := len(p) * int(unsafe.Sizeof(zero))
+	if size < 2*huge {
 		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(p))), len(p)*4)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(p))), size)
 	off := (huge - int(uintptr(unsafe.Pointer(unsafe.SliceData(b))))%huge) % huge
 	n := (len(b) - off) / huge * huge
 	if n > 0 {

@@ -3,4 +3,4 @@
 package fasttext
 
 // adviseHugePages is a no-op outside Linux.
-func adviseHugePages([]float32) {}
+func adviseHugePages[T any]([]T) {}

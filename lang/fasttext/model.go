@@ -83,6 +83,7 @@ type Model struct {
 	// predictions are reproducible; they differ from fastText's row-by-row float32 sums only
 	// by rounding (about 1e-7 relative), which can swap labels whose probabilities tie.
 	wordVecs matrix
+	wordRows []uint32 // per word of wordVecs, the rows its vector sums (for the average)
 
 	// hierarchical softmax tree (LossHS): node i < nlabels is leaf i; children -1 at leaves.
 	left, right []int32
@@ -580,6 +581,7 @@ const wordVecBytes = 32 << 20
 // most maxBytes of them, using every CPU. Models without character n-grams gain nothing (a
 // word is one row) and get none.
 func (m *Model) initWordVecs(maxBytes int) {
+	m.wordVecs, m.wordRows = matrix{}, nil
 	dim := m.info.Dim
 	if m.info.Maxn <= 0 || dim <= 0 || m.dict.nwords == 0 {
 		return
@@ -590,6 +592,7 @@ func (m *Model) initWordVecs(maxBytes int) {
 	}
 	data := make([]float32, k*dim)
 	adviseHugePages(data)
+	m.wordRows = make([]uint32, k)
 	workers := min(runtime.GOMAXPROCS(0), (k+4095)/4096)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -599,6 +602,7 @@ func (m *Model) initWordVecs(maxBytes int) {
 			for i := lo; i < hi; i++ {
 				e := m.dict.ents[i]
 				rows = append(append(rows[:0], int32(i)), m.dict.subIDs[e.subOff:e.subEnd]...)
+				m.wordRows[i] = uint32(len(rows))
 				m.input.addRows(data[i*dim:(i+1)*dim], rows)
 			}
 		})

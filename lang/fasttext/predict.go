@@ -116,7 +116,6 @@ func (m *Model) features(ids, hashes []int32, buf []byte, text string) ([]int32,
 func (m *Model) addFeatures(f *feats, text string) {
 	d := &m.dict
 	f.reset()
-	nvec := int32(m.wordVecs.rows)
 	for i := 0; i < len(text); {
 		if isSpace[text[i]] {
 			i++
@@ -126,9 +125,9 @@ func (m *Model) addFeatures(f *feats, text string) {
 		for i < len(text) && !isSpace[text[i]] {
 			i++
 		}
-		d.addToken(f, text[start:i], nvec)
+		d.addToken(f, text[start:i], m.wordRows)
 	}
-	d.addToken(f, eos, nvec)
+	d.addToken(f, eos, m.wordRows)
 	f.ids = d.appendWordNgrams(f.ids, f.hashes)
 }
 
