@@ -85,7 +85,8 @@ type Options struct {
 	// Task mode (RunTask, RunTasks, Merge). ListInputs expands the inputs to files with
 	// their sizes and modification times, without reading them. SplitInputs cuts them into
 	// units: files larger than target bytes (target > 0) into byte ranges starting at line
-	// starts where the format allows, others whole. OpenUnits opens units as one source, in
+	// starts, or runs of whole row groups or record batches, where the format allows, others
+	// whole. OpenUnits opens units as one source, in
 	// order; when it implements InputRecorder it lists one entry per unit. MergeRejects
 	// writes the rejects files parts, in order, as the one file dst.
 	ListInputs   func(ins []Input) ([]InputFileInfo, error)

@@ -23,13 +23,19 @@ type InputFileInfo struct {
 	MTime  int64  `json:"mtime_ns"`
 }
 
-// InputUnit is a part of the input that one task reads: a whole file, or a byte range of an
-// uncompressed line-based file that starts at the beginning of a line.
+// InputUnit is a part of the input that one task reads: a whole file, a byte range of an
+// uncompressed line-based file that starts at the beginning of a line, or a run of whole
+// blocks of a columnar file (row groups of Parquet, record batches of an Arrow IPC file).
 type InputUnit struct {
 	File  int   `json:"file"`  // index in RunPlan.Files
-	Start int64 `json:"start"` // byte offset of the first line
-	End   int64 `json:"end"`   // offset after the last line; -1: the whole file, decompressed
-	Line  int64 `json:"line"`  // lines before Start, so line numbers and ids stay those of the whole file
+	Start int64 `json:"start"` // byte offset of the first line or block
+	End   int64 `json:"end"`   // offset after the last line or block; -1: the whole file, decompressed
+	Line  int64 `json:"line"`  // lines (rows) before Start, so line numbers and ids stay those of the whole file
+	// Blocks > 0 makes the unit the blocks Block to Block+Blocks-1 of the file. Start and End
+	// are then their byte extent, the file's first unit starting at 0 and its last ending at
+	// its size, so that the units of a file cover it.
+	Block  int `json:"block,omitempty"`
+	Blocks int `json:"blocks,omitempty"`
 }
 
 // Whole reports whether the unit is a whole file.

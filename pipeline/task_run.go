@@ -752,12 +752,16 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 			}
 		}
 	}
+	inputs, err := r.mergeInputs(ctx, markers)
+	if err != nil {
+		return nil, err
+	}
 	canon, _ := json.Marshal(r.plan.ConfigResolved)
 	sum := sha256.Sum256(canon)
 	man := &Manifest{
 		Version: 1, SieveVersion: r.plan.SieveVersion, ConfigFile: r.plan.ConfigFile,
 		ConfigText: r.plan.ConfigText, ConfigResolved: r.plan.ConfigResolved, ConfigSHA256: hex.EncodeToString(sum[:]),
-		Inputs: mergeInputs(r.plan, markers), Started: started, Finished: time.Now().UTC(), Workers: r.workers,
+		Inputs: inputs, Started: started, Finished: time.Now().UTC(), Workers: r.workers,
 		Read: st.Read, Kept: st.Kept, Rejected: st.Rejected, Files: files, Tasks: info,
 	}
 	for _, f := range files {
@@ -776,10 +780,75 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 	return &Result{Dir: r.dir, Stats: st, Manifest: man}, nil
 }
 
-// mergeInputs lists every input file once, with the records all tasks read from it.
-func mergeInputs(p *RunPlan, markers []*TaskMarker) []InputFile {
-	out := make([]InputFile, len(p.Files))
-	units := make([]int, len(p.Files))
+// mergeInputs lists every input file once, with the records all tasks read from it. A file
+// read whole has the SHA-256 its task computed. A file split into several units was read
+// by several tasks, none of which saw all of it: it is hashed here, which reads it once
+// more. When it is gone or its size or modification time are no longer those the run was
+// planned with, its sha256 stays empty, with a warning: the bytes there now are not
+// necessarily the ones the tasks read.
+func (r *taskRun) mergeInputs(ctx context.Context, markers []*TaskMarker) ([]InputFile, error) {
+	out, units := mergeInputs(r.plan, markers)
+	for i, f := range r.plan.Files {
+		if units[i] < 2 {
+			continue
+		}
+		t0 := time.Now()
+		sum, why, err := hashInput(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			r.logger.Warn("input file not hashed for the manifest", "path", f.Path, "why", why)
+			continue
+		}
+		out[i].SHA256 = sum
+		r.logger.Info("hashed a split input file for the manifest", "path", f.Path, "bytes", f.Size, "seconds", time.Since(t0).Seconds())
+	}
+	return out, nil
+}
+
+// hashInput returns the SHA-256 of input file f, or why it was not computed.
+func hashInput(ctx context.Context, f InputFileInfo) (sum, why string, err error) {
+	osf, err := os.Open(f.Path)
+	if err != nil {
+		return "", err.Error(), nil
+	}
+	defer osf.Close()
+	fi, err := osf.Stat()
+	if err != nil {
+		return "", err.Error(), nil
+	}
+	if fi.Size() != f.Size || fi.ModTime().UnixNano() != f.MTime {
+		return "", fmt.Sprintf("it changed since the run was planned (%d bytes, modified %s)", fi.Size(), fi.ModTime().UTC().Format(time.RFC3339)), nil
+	}
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, ctxReader{ctx, osf}, make([]byte, 1<<20)); err != nil {
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
+		return "", "", fmt.Errorf("hash input %s: %w", f.Path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), "", nil
+}
+
+// ctxReader stops a long read when ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// mergeInputs lists every input file once, with the records all tasks read from it and,
+// for a file read as one unit, its checksum; units counts the units of each file.
+func mergeInputs(p *RunPlan, markers []*TaskMarker) (out []InputFile, units []int) {
+	out = make([]InputFile, len(p.Files))
+	units = make([]int, len(p.Files))
 	for i, f := range p.Files {
 		out[i] = InputFile{Path: f.Path, Format: f.Format, Size: f.Size}
 	}
@@ -803,7 +872,7 @@ func mergeInputs(p *RunPlan, markers []*TaskMarker) []InputFile {
 			}
 		}
 	}
-	return out
+	return out, units
 }
 
 // linkOrCopy makes dst (replacing it) hold the bytes of src: a hard link when the file
