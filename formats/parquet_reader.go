@@ -3,10 +3,14 @@ package formats
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -46,8 +50,12 @@ const (
 // schema without the text column (the error names the file and the columns it has). The
 // latter is fatal whatever in.OnError says, since no row of the file could be read. A
 // corrupt page met while reading is a fatal *ReadError naming the file, row and row group.
+//
+// A reader of the whole file also computes the file's SHA-256 (see checksum), hashing the
+// bytes as they are read where the reads run in file order, and reading the others again
+// right after their row group, from the page cache (see hashingReaderAt).
 type ParquetReader struct {
-	osf  *os.File
+	src  *hashingReaderAt
 	pf   *file.Reader
 	fr   *pqarrow.FileReader
 	dec  *recordDecoder
@@ -55,7 +63,12 @@ type ParquetReader struct {
 	fail bool
 	size int64
 
-	rg      int // current row group; -1 before the first
+	// The row groups read: first to last-1 (all of them for the whole file), of the bytes
+	// start to end of the file.
+	first, last int
+	start, end  int64
+
+	rg      int // current row group; first-1 before the first
 	rgOff   int64
 	rr      pqarrow.RecordReader
 	rec     arrow.RecordBatch
@@ -78,12 +91,18 @@ func NewParquetReader(path string, in *pipeline.Input) (*ParquetReader, error) {
 }
 
 func newParquetReader(path string, in *pipeline.Input, mem memory.Allocator) (*ParquetReader, error) {
+	return openParquetFile(path, in, mem, true)
+}
+
+// openParquetFile opens a reader of every row group; with hash, it computes the file's
+// SHA-256 too.
+func openParquetFile(path string, in *pipeline.Input, mem memory.Allocator, hash bool) (*ParquetReader, error) {
 	cfg := withDefaults(in)
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := recoverCorrupt(path, func() (*ParquetReader, error) { return openParquet(osf, path, &cfg, mem) })
+	r, err := recoverCorrupt(path, func() (*ParquetReader, error) { return openParquet(osf, path, &cfg, mem, hash) })
 	if err != nil {
 		osf.Close()
 		return nil, err
@@ -91,7 +110,7 @@ func newParquetReader(path string, in *pipeline.Input, mem memory.Allocator) (*P
 	return r, nil
 }
 
-func openParquet(osf *os.File, path string, cfg *pipeline.Input, mem memory.Allocator) (*ParquetReader, error) {
+func openParquet(osf *os.File, path string, cfg *pipeline.Input, mem memory.Allocator, hash bool) (*ParquetReader, error) {
 	fi, err := osf.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", path, err)
@@ -112,7 +131,11 @@ func openParquet(osf *os.File, path string, cfg *pipeline.Input, mem memory.Allo
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true
 	props.BufferSize = parquetPageBuffer
-	pf, err := file.NewParquetReader(osf, file.WithReadProps(props))
+	src := &hashingReaderAt{f: osf, size: fi.Size()}
+	if hash {
+		src.h = sha256.New()
+	}
+	pf, err := file.NewParquetReader(src, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -132,17 +155,30 @@ func openParquet(osf *os.File, path string, cfg *pipeline.Input, mem memory.Allo
 		pf.Close()
 		return nil, err
 	}
-	return &ParquetReader{osf: osf, pf: pf, fr: fr, dec: dec, name: path, fail: cfg.OnError == "fail",
-		size: fi.Size(), rg: -1}, nil
+	return &ParquetReader{src: src, pf: pf, fr: fr, dec: dec, name: path, fail: cfg.OnError == "fail",
+		size: fi.Size(), first: 0, last: pf.NumRowGroups(), start: 0, end: fi.Size(), rg: -1}, nil
 }
 
-// Progress reports the offset of the row group being read (the file's size at the end) of
-// the file's size.
+// Progress reports the bytes before the row group being read (all of them at the end) of
+// the bytes read: the file's, or the unit's.
 func (r *ParquetReader) Progress() (done, total int64) {
 	if r.done {
-		return r.size, r.size
+		return r.end - r.start, r.end - r.start
 	}
-	return r.rgOff, r.size
+	return min(max(r.rgOff-r.start, 0), r.end-r.start), r.end - r.start
+}
+
+// checksum returns the SHA-256 of the file, reading what the row groups read did not cover
+// (all of it when the reader stopped early); "" for a reader of part of the file.
+func (r *ParquetReader) checksum() (string, error) {
+	if r.src == nil || r.src.h == nil {
+		return "", nil
+	}
+	sum, err := r.src.sum()
+	if err != nil {
+		return "", &ReadError{File: r.name, Offset: r.src.pos, Err: err}
+	}
+	return sum, nil
 }
 
 // Close releases the current batch and closes the file.
@@ -218,12 +254,19 @@ func (r *ParquetReader) nextBatch(ctx context.Context) error {
 		}
 	}
 	r.rg++
-	if r.rg >= r.pf.NumRowGroups() {
+	if r.rg >= r.last {
+		if err := r.src.catchUp(r.end); err != nil {
+			return &ReadError{File: r.name, Offset: r.src.pos, Err: err}
+		}
 		return io.EOF
 	}
 	md := r.pf.MetaData().RowGroup(r.rg)
 	r.rgStart = r.rowNo
 	r.rgOff = rowGroupOffset(md)
+	// Hash what the previous row group's reads left out while it is in the page cache.
+	if err := r.src.catchUp(r.rgOff); err != nil {
+		return &ReadError{File: r.name, Offset: r.src.pos, Err: err}
+	}
 	rr, err := r.fr.GetRecordReader(ctx, nil, []int{r.rg})
 	if err != nil {
 		return r.errorf(err)
@@ -268,4 +311,87 @@ func dropStoredArrowSchema(pf *file.Reader) {
 		}
 	}
 	md.FileMetaData.KeyValueMetadata = kv
+}
+
+// hashingReaderAt is the file under a ParquetReader. With h set it computes the SHA-256 of
+// the file, which Parquet reads by random access (footer first, then each column chunk
+// through its own buffered stream), without reading it twice from disk where it can:
+// bytes [0, pos) are hashed; a read that covers pos extends that prefix with the bytes it
+// returns; catchUp reads and hashes what lies between pos and a later offset (column
+// chunks read ahead of pos, pages skipped, the footer). ParquetReader calls catchUp after
+// each row group, so the bytes read again are those just read, from the page cache.
+type hashingReaderAt struct {
+	f    *os.File
+	size int64
+
+	mu     sync.Mutex // ReadAt may be called from several goroutines
+	h      hash.Hash  // nil: no checksum
+	pos    int64
+	buf    []byte // for catchUp
+	inline int64  // bytes hashed as they were read
+	again  int64  // bytes read again for the hash
+}
+
+var _ parquet.ReaderAtSeeker = (*hashingReaderAt)(nil)
+
+func (r *hashingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.f.ReadAt(p, off)
+	if r.h == nil || n == 0 {
+		return n, err
+	}
+	r.mu.Lock()
+	if off <= r.pos && off+int64(n) > r.pos {
+		r.h.Write(p[r.pos-off : n])
+		r.inline += off + int64(n) - r.pos
+		r.pos = off + int64(n)
+	}
+	r.mu.Unlock()
+	return n, err
+}
+
+func (r *hashingReaderAt) Seek(offset int64, whence int) (int64, error) {
+	return r.f.Seek(offset, whence)
+}
+
+// Close closes the file (file.Reader.Close calls it).
+func (r *hashingReaderAt) Close() error { return r.f.Close() }
+
+// catchUp hashes the bytes from pos to `to` (at most the file's size).
+func (r *hashingReaderAt) catchUp(to int64) error {
+	if r.h == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	to = min(to, r.size)
+	if r.pos >= to {
+		return nil
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, 1<<20)
+	}
+	for r.pos < to {
+		n, err := r.f.ReadAt(r.buf[:min(int64(len(r.buf)), to-r.pos)], r.pos)
+		r.h.Write(r.buf[:n])
+		r.pos += int64(n)
+		r.again += int64(n)
+		if err != nil && !(err == io.EOF && r.pos == to) {
+			if err == io.EOF {
+				err = fmt.Errorf("file ends at byte %d, not %d (it changed while it was read)", r.pos, r.size)
+			}
+			return err
+		}
+	}
+	if r.pos == r.size {
+		r.buf = nil
+	}
+	return nil
+}
+
+// sum hashes the rest of the file and returns its SHA-256 in hex.
+func (r *hashingReaderAt) sum() (string, error) {
+	if err := r.catchUp(r.size); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(r.h.Sum(nil)), nil
 }

@@ -2,8 +2,11 @@ package formats
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -194,15 +197,46 @@ func TestParquetReaderProgress(t *testing.T) {
 func BenchmarkParquetReader(b *testing.B) {
 	// Documents of about 1 KB of text with metadata, as sieve writes them (zstd, row groups of
 	// 10000 rows); MB are of text and metadata strings.
-	docs, _ := benchDocs(40000)
-	data := writeParquet(b, TextShape(), ParquetOptions{}, docs)
+	path, size, n := benchParquetFile(b, 40000, 0)
+	benchReader(b, size, n, func() (pipeline.Source, error) { return NewParquetReader(path, csvInput(nil)) })
+}
+
+// benchParquetFile writes n documents of about 1 KB as sieve writes them, in row groups of
+// rowGroup rows (0: the default), and returns the file, the bytes of its values (text and
+// metadata strings) and n.
+func benchParquetFile(b *testing.B, n, rowGroup int) (string, int64, int) {
+	docs, _ := benchDocs(n)
+	data := writeParquet(b, TextShape(), ParquetOptions{RowGroupSize: rowGroup}, docs)
 	var size int64
 	for i := range docs {
 		size += int64(len(docs[i].ID) + len(docs[i].Text) + len(docs[i].Lang) + len(docs[i].Script) + len(docs[i].Origin.File) + len(metaJSON(b, docs[i].Meta)) + 8)
 	}
 	path := writeFile(b, b.TempDir(), "bench.parquet", data)
 	b.Logf("%d rows, %.1f MB of values, %.1f MB on disk", len(docs), float64(size)/1e6, float64(len(data))/1e6)
-	benchReader(b, size, len(docs), func() (pipeline.Source, error) { return NewParquetReader(path, csvInput(nil)) })
+	return path, size, len(docs)
+}
+
+// BenchmarkParquetChecksum reads a Parquet file whole without and with its SHA-256 (what a
+// run records in manifest.json), and reports the share of the file read a second time for
+// the hash (from the page cache: the reads of bytes not read in file order).
+func BenchmarkParquetChecksum(b *testing.B) {
+	path, size, n := benchParquetFile(b, 40000, 0)
+	for _, hash := range []bool{false, true} {
+		b.Run(map[bool]string{false: "off", true: "on"}[hash], func(b *testing.B) {
+			var last *ParquetReader
+			benchReader(b, size, n, func() (pipeline.Source, error) {
+				r, err := openParquetFile(path, csvInput(nil), memory.DefaultAllocator, hash)
+				last = r
+				return r, err
+			})
+			if hash {
+				if sum, err := last.checksum(); err != nil || sum == "" {
+					b.Fatal(sum, err)
+				}
+				b.ReportMetric(100*float64(last.src.again)/float64(last.src.size), "%reread")
+			}
+		})
+	}
 }
 
 func BenchmarkArrowReader(b *testing.B) {
@@ -272,9 +306,57 @@ func TestPlanInputsMixedFormats(t *testing.T) {
 				if s.Records != int64(wantDocs[s.Path[len(dir)+1:]]) {
 					t.Errorf("%s: %d records", s.Path, s.Records)
 				}
-				if s.SHA256 == "" && s.Format != "parquet" {
-					t.Errorf("%s: no checksum", s.Path)
+				if data, _ := os.ReadFile(s.Path); s.SHA256 != sha256Hex(data) {
+					t.Errorf("%s: checksum %q, want %s", s.Path, s.SHA256, sha256Hex(data))
 				}
+			}
+		})
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// The checksum of a file read by random access is that of its bytes whatever the order of
+// the reads, and costs no second read of bytes read in order.
+func TestHashingReaderAt(t *testing.T) {
+	data := make([]byte, 3<<20+17)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	path := writeFile(t, t.TempDir(), "f.bin", data)
+	for _, tt := range []struct {
+		name       string
+		reads      [][2]int64 // offset, length
+		maxAgainKB int64
+	}{
+		{"in order", [][2]int64{{0, 1 << 20}, {1 << 20, 1 << 20}, {2 << 20, 1<<20 + 17}}, 0},
+		{"footer first", [][2]int64{{int64(len(data)) - 100, 100}, {0, 3 << 20}}, 1},
+		{"interleaved columns", [][2]int64{{0, 1000}, {2 << 20, 1000}, {1000, 1000}, {2<<20 + 1000, 1000}}, 3 << 10},
+		{"nothing read", nil, 3<<10 + 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			osf, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer osf.Close()
+			r := &hashingReaderAt{f: osf, size: int64(len(data)), h: sha256.New()}
+			for _, rd := range tt.reads {
+				buf := make([]byte, rd[1])
+				if n, err := r.ReadAt(buf, rd[0]); n != len(buf) || err != nil || string(buf) != string(data[rd[0]:rd[0]+rd[1]]) {
+					t.Fatalf("ReadAt(%d, %d): %d, %v", rd[0], rd[1], n, err)
+				}
+			}
+			sum, err := r.sum()
+			if err != nil || sum != sha256Hex(data) {
+				t.Fatalf("sum %s, %v; want %s", sum, err, sha256Hex(data))
+			}
+			if r.inline+r.again != int64(len(data)) || r.again > tt.maxAgainKB<<10 {
+				t.Errorf("%d bytes hashed as read, %d read again", r.inline, r.again)
 			}
 		})
 	}

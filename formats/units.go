@@ -152,6 +152,7 @@ type UnitSource struct {
 	mu       sync.Mutex // guards cur, curFile and sums against Progress/InputFiles
 	cur      pipeline.Source
 	curFile  *File
+	curSum   checksummer // a reader hashing its file itself; nil when curFile is set
 	curUnit  int
 	records  int64
 	sums     []pipeline.InputFile
@@ -230,17 +231,30 @@ func (s *UnitSource) open(i int) error {
 	if err != nil {
 		return err
 	}
-	var curFile *File
+	var (
+		curFile *File
+		curSum  checksummer
+	)
 	if fsrc, ok := src.(fileSource); ok {
 		curFile = fsrc.file()
+	}
+	if cs, ok := src.(checksummer); ok && curFile == nil {
+		curSum = cs
 	}
 	if src, err = wrapAdapter(src, in); err != nil {
 		return fmt.Errorf("%s: %w", fi.Path, err)
 	}
 	s.mu.Lock()
-	s.cur, s.curUnit, s.records, s.curFile = src, i, 0, curFile
+	s.cur, s.curUnit, s.records, s.curFile, s.curSum = src, i, 0, curFile, curSum
 	s.mu.Unlock()
 	return nil
+}
+
+// checksummer is a reader that does not read its file through File (Parquet, which needs
+// random access) and computes the file's SHA-256 itself: checksum returns it once the
+// reader is done, reading what it did not read; "" when it read part of the file.
+type checksummer interface {
+	checksum() (string, error)
 }
 
 // openRange opens the byte range of an uncompressed line-based file as a reader whose line
@@ -291,12 +305,14 @@ func (s *UnitSource) finish() error {
 			sum.SHA256 = s.curFile.Sum()
 		}
 		sum.Compression = string(s.curFile.Codec())
+	} else if s.curSum != nil && u.Whole() {
+		sum.SHA256, err = s.curSum.checksum()
 	}
 	if cerr := s.cur.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close %s: %w", fi.Path, cerr)
 	}
 	s.mu.Lock()
-	s.cur, s.curFile = nil, nil
+	s.cur, s.curFile, s.curSum = nil, nil, nil
 	s.sums = append(s.sums, sum)
 	s.doneSize.Add(u.Bytes(s.files))
 	s.mu.Unlock()
@@ -330,7 +346,7 @@ func (s *UnitSource) InputFiles() []pipeline.InputFile {
 func (s *UnitSource) Close() error {
 	s.mu.Lock()
 	cur := s.cur
-	s.cur, s.curFile = nil, nil
+	s.cur, s.curFile, s.curSum = nil, nil, nil
 	s.mu.Unlock()
 	s.next = len(s.units)
 	if cur != nil {
