@@ -360,14 +360,27 @@ func (l *loader) validate(n *yaml.Node, path string, v any) {
 	}
 }
 
-// fieldNode finds the value node of a dotted key path inside a mapping node.
+// fieldNode finds the value node of a dotted key path inside a mapping node. A part may
+// end in a list index ("references[1].path", "languages[0]").
 func fieldNode(n *yaml.Node, dotted string) *yaml.Node {
 	cur := n
 	for _, part := range strings.Split(dotted, ".") {
 		if cur == nil || cur.Kind != yaml.MappingNode {
 			return nil
 		}
-		cur = findKey(cur, part)
+		key, index := part, -1
+		if open := strings.IndexByte(part, '['); open > 0 && strings.HasSuffix(part, "]") {
+			if i, err := strconv.Atoi(part[open+1 : len(part)-1]); err == nil && i >= 0 {
+				key, index = part[:open], i
+			}
+		}
+		cur = findKey(cur, key)
+		if index >= 0 {
+			if cur == nil || cur.Kind != yaml.SequenceNode || index >= len(cur.Content) {
+				return nil
+			}
+			cur = cur.Content[index]
+		}
 	}
 	return cur
 }
