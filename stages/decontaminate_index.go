@@ -1,0 +1,294 @@
+package stages
+
+import (
+	"slices"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/sieve-data/sieve/lang"
+)
+
+// The n-gram index of the decontaminate stage.
+//
+// A text becomes a sequence of units: the words of lang.EachWord (scripts written with
+// spaces) and the graphemes of scripts written without them (Thai, Lao, Khmer, Myanmar,
+// Tibetan, Han, kana), after NFC normalisation, each lower-cased and stripped of everything
+// that is not a letter, mark or digit (apostrophes and hyphens inside words, "." and ","
+// inside numbers), and hashed with xxhash. An n-gram of L units is keyed by a polynomial
+// hash of its unit hashes (computed for every window in O(1) from prefix sums) mixed with L,
+// so n-grams of different lengths never share a key.
+
+const (
+	gramBase   = 0x9e3779b97f4a7c15 // odd multiplier of the polynomial window hash
+	gramLenMix = 0xc2b2ae3d27d4eb4f // mixes the window length into its key
+	maxGramLen = 64                 // longest n-gram; short-text lengths fit the 64 bits of an anchor
+)
+
+// windowKey returns the key of a window from its polynomial hash and length.
+func windowKey(window uint64, n int) uint64 { return splitmix(window + uint64(n)*gramLenMix) }
+
+// splitmix is the splitmix64 finaliser: a bijection that spreads every input bit.
+func splitmix(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
+}
+
+// gramPowers returns gramBase^i for i in 0..maxGramLen.
+func gramPowers() []uint64 {
+	p := make([]uint64, maxGramLen+1)
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * gramBase
+	}
+	return p
+}
+
+// unitScratch holds the buffers of one text's units; reused, it makes tokenising allocate
+// nothing once the buffers have grown to the largest text.
+type unitScratch struct {
+	iter   norm.Iter
+	nfc    []byte
+	fold   []byte
+	hashes []uint64 // unit hashes
+	prefix []uint64 // prefix[i] = polynomial hash of hashes[:i]
+	starts []int32  // byte range of each unit in the normalised text
+	ends   []int32
+	words  int // units that are words
+	chars  int // units that are graphemes of a script without spaces
+}
+
+// units tokenises text into s (see the comment at the top of this file). A word holding an
+// apostrophe or a hyphen ("ilé-ẹ̀kọ́", "Jami'ar") gives a unit for each part, so that a
+// hyphen written for a space, or another apostrophe, changes nothing. Words are brought to
+// NFC one by one, only those that may not be in NFC already; the offsets of the units of
+// such a word are those of the whole word.
+func (s *unitScratch) units(text string) {
+	s.hashes, s.starts, s.ends = s.hashes[:0], s.starts[:0], s.ends[:0]
+	s.words, s.chars = 0, 0
+	lang.EachWord(text, func(t lang.Token) bool {
+		char := t.Kind == lang.Char
+		tok, base, whole := text[t.Start:t.End], t.Start, false
+		if !nfcQuick(tok) {
+			tok, whole = s.normalize(tok), true
+		}
+		s.fold = s.fold[:0]
+		start := 0
+		for i := 0; i < len(tok); {
+			r, size := rune(tok[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(tok[i:])
+			}
+			if f, ok := foldRune(r); ok {
+				if len(s.fold) == 0 {
+					start = i
+				}
+				if f < utf8.RuneSelf {
+					s.fold = append(s.fold, byte(f))
+				} else {
+					s.fold = utf8.AppendRune(s.fold, f)
+				}
+			} else if whole {
+				s.emit(t.Start, t.End, char)
+			} else {
+				s.emit(base+start, base+i, char)
+			}
+			i += size
+		}
+		if whole {
+			s.emit(t.Start, t.End, char)
+		} else {
+			s.emit(base+start, t.End, char)
+		}
+		return true
+	})
+	s.prefix = append(s.prefix[:0], 0)
+	var h uint64
+	for _, u := range s.hashes {
+		h = h*gramBase + u
+		s.prefix = append(s.prefix, h)
+	}
+}
+
+// emit ends the unit being folded, if any, at byte end of the text.
+func (s *unitScratch) emit(start, end int, char bool) {
+	if len(s.fold) == 0 {
+		return
+	}
+	if char {
+		s.chars++
+	} else {
+		s.words++
+	}
+	s.hashes = append(s.hashes, xxhash.Sum64(s.fold))
+	s.starts = append(s.starts, int32(start))
+	s.ends = append(s.ends, int32(end))
+	s.fold = s.fold[:0]
+}
+
+// window returns the key of the n units starting at unit i; pow is gramPowers().
+func (s *unitScratch) window(i, n int, pow []uint64) uint64 {
+	return windowKey(s.prefix[i+n]-s.prefix[i]*pow[n], n)
+}
+
+// charMode reports whether the text is mostly in scripts written without spaces, so that
+// its n-grams are counted in graphemes.
+func (s *unitScratch) charMode() bool { return s.chars > s.words }
+
+// nfcQuick reports whether a word is in NFC by the quick check (ASCII always is).
+func nfcQuick(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return norm.NFC.QuickSpanString(w[i:]) == len(w)-i
+		}
+	}
+	return true
+}
+
+// normalize returns w in NFC; the result aliases s.nfc until the next call. norm.Iter, held
+// in the scratch, allocates nothing, unlike norm.NFC.String.
+func (s *unitScratch) normalize(w string) string {
+	s.nfc = s.nfc[:0]
+	s.iter.InitString(norm.NFC, w)
+	for !s.iter.Done() {
+		s.nfc = append(s.nfc, s.iter.Next()...)
+	}
+	if len(s.nfc) == 0 {
+		return ""
+	}
+	return unsafe.String(&s.nfc[0], len(s.nfc))
+}
+
+// foldRune returns the form a rune takes in a unit: letters lower-cased (a final sigma as a
+// sigma), marks and digits as they are. It reports false for everything else (apostrophes,
+// hyphens, "." and "," inside numbers), which separates units.
+func foldRune(r rune) (rune, bool) {
+	if r < utf8.RuneSelf {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r, true
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A', true
+		}
+		return 0, false
+	}
+	switch {
+	case r == 'ς':
+		return 'σ', true
+	case unicode.IsLetter(r):
+		return unicode.ToLower(r), true
+	case unicode.IsMark(r), unicode.IsNumber(r):
+		return r, true
+	}
+	return 0, false
+}
+
+// gramEntry is an n-gram key with the reference text it was first seen in.
+type gramEntry struct {
+	key  uint64
+	item uint32
+}
+
+// gramTable is a read-only set of n-gram keys with one value each. The keys are sorted;
+// the top bits of a key pick a bucket, and start gives each bucket's range of keys, so a
+// lookup reads one bucket bound and a few neighbouring keys. It costs 8 bytes per key, the
+// size of V per value, and 4 bytes per bucket (a bucket per 2 to 4 keys).
+type gramTable[V uint32 | uint64] struct {
+	keys  []uint64
+	vals  []V
+	start []uint32
+	shift uint
+}
+
+// newGramTable builds a table from entries sorted by key; a key given more than once keeps
+// its first value.
+func newGramTable[V uint32 | uint64](keys []uint64, vals []V) gramTable[V] {
+	buckets := 1
+	for buckets*4 < len(keys) {
+		buckets <<= 1
+	}
+	t := gramTable[V]{keys: keys, vals: vals, start: make([]uint32, buckets+1), shift: 64}
+	for b := buckets; b > 1; b >>= 1 {
+		t.shift--
+	}
+	b := 0
+	for i, k := range keys {
+		for kb := int(t.bucket(k)); b < kb; {
+			b++
+			t.start[b] = uint32(i)
+		}
+	}
+	for b < buckets {
+		b++
+		t.start[b] = uint32(len(keys))
+	}
+	return t
+}
+
+func (t *gramTable[V]) bucket(k uint64) uint64 {
+	if t.shift >= 64 {
+		return 0
+	}
+	return k >> t.shift
+}
+
+// find returns the index of key, or -1.
+func (t *gramTable[V]) find(key uint64) int {
+	if len(t.keys) == 0 {
+		return -1
+	}
+	b := t.bucket(key)
+	for i, end := int(t.start[b]), int(t.start[b+1]); i < end; i++ {
+		switch k := t.keys[i]; {
+		case k == key:
+			return i
+		case k > key:
+			return -1
+		}
+	}
+	return -1
+}
+
+// bytes is the memory the table holds.
+func (t *gramTable[V]) bytes() int64 {
+	var v V
+	return int64(cap(t.keys))*8 + int64(cap(t.vals))*int64(unsafe.Sizeof(v)) + int64(cap(t.start))*4
+}
+
+// sortedUnique sorts entries by key, then by item, and keeps the first entry of each key.
+// It works in place and returns the keys and items as two slices (allocated at their final
+// size: the entries are released by the caller).
+func sortedUnique(entries []gramEntry) ([]uint64, []uint32) {
+	slices.SortFunc(entries, func(a, b gramEntry) int {
+		switch {
+		case a.key < b.key:
+			return -1
+		case a.key > b.key:
+			return 1
+		case a.item < b.item:
+			return -1
+		case a.item > b.item:
+			return 1
+		}
+		return 0
+	})
+	n := 0
+	for i := range entries {
+		if n > 0 && entries[n-1].key == entries[i].key {
+			continue
+		}
+		entries[n] = entries[i]
+		n++
+	}
+	keys, items := make([]uint64, n), make([]uint32, n)
+	for i, e := range entries[:n] {
+		keys[i], items[i] = e.key, e.item
+	}
+	return keys, items
+}
