@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -593,4 +594,34 @@ func FuzzDecontaminate(f *testing.F) {
 			t.Fatalf("NFC %+v %v, NFD %+v %v", v1, err1, v2, err2)
 		}
 	})
+}
+
+// TestDecontaminateExampleConfig runs configs/decontaminate.yaml's stage over its input and
+// checks the documents it removes (see testdata/decontaminate/README.md).
+func TestDecontaminateExampleConfig(t *testing.T) {
+	cfg, err := pipeline.LoadFile("../configs/decontaminate.yaml", pipeline.DefaultRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDecontaminate(*cfg.Stages[0].Config.(*DecontaminateConfig), cfg.BaseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(decontDir, "train.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejected []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct{ ID, Text string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := d.Process(context.Background(), &pipeline.Document{ID: rec.ID, Text: rec.Text}); !v.Kept() {
+			rejected = append(rejected, rec.ID)
+		}
+	}
+	if want := []string{"t02", "t03", "t04", "t05", "t09", "t10"}; !slices.Equal(rejected, want) {
+		t.Errorf("rejected %v, want %v", rejected, want)
+	}
 }
