@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -59,12 +60,46 @@ type ArrowReader struct {
 	name string
 	fail bool
 
-	rec      arrow.RecordBatch // current batch, owned by rdr
+	rec      arrow.RecordBatch // current batch, owned by rdr (by the reader when blocks is set)
 	row      int               // next row of rec
-	rowNo    int64             // rows returned so far
+	rowNo    int64             // rows returned so far (and before the first batch read)
 	batchOff int64
 	done     bool
 	nCheck   int
+
+	blocks *arrowRange // a task-mode unit of an IPC file's record batches; f, cr, mr, rdr are nil then
+}
+
+// arrowRange reads record batches next to last-1 of an Arrow IPC file by random access,
+// offs being the offset of each batch's message, start to end the unit's bytes.
+type arrowRange struct {
+	osf        *os.File
+	fr         *ipc.FileReader
+	offs       []int64
+	next, last int
+	start, end int64
+}
+
+// nextBlock makes the next batch of the range current; io.EOF after the last.
+func (r *ArrowReader) nextBlock() error {
+	b := r.blocks
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	if b.next >= b.last {
+		return io.EOF
+	}
+	rec, err := b.fr.RecordBatchAt(b.next)
+	if err != nil {
+		return &ReadError{File: r.name, Line: r.rowNo + 1, Offset: b.offs[b.next], Err: fmt.Errorf("record batch %d: %w", b.next, err)}
+	}
+	r.rec, r.row, r.batchOff = rec, 0, b.offs[b.next]
+	b.next++
+	if err := r.dec.bind(rec); err != nil {
+		return &ReadError{File: r.name, Offset: r.batchOff, Err: err}
+	}
+	return nil
 }
 
 var (
@@ -133,11 +168,36 @@ func openArrowStream(f *File, in *pipeline.Input, mem memory.Allocator) (*ArrowR
 
 func (r *ArrowReader) file() *File { return r.f }
 
-// Progress reports compressed bytes read of the file's size.
-func (r *ArrowReader) Progress() (done, total int64) { return r.f.Consumed(), r.f.Size() }
+// Progress reports compressed bytes read of the file's size; for a range of batches, the
+// bytes before the current batch of the range's.
+func (r *ArrowReader) Progress() (done, total int64) {
+	if b := r.blocks; b != nil {
+		if r.done {
+			return b.end - b.start, b.end - b.start
+		}
+		return min(max(r.batchOff-b.start, 0), b.end-b.start), b.end - b.start
+	}
+	return r.f.Consumed(), r.f.Size()
+}
 
 // Close releases the current batch and closes the file.
 func (r *ArrowReader) Close() error {
+	if b := r.blocks; b != nil {
+		if r.rec != nil {
+			r.rec.Release()
+			r.rec = nil
+		}
+		if b.fr != nil {
+			b.fr.Close()
+			b.fr = nil
+		}
+		if b.osf == nil {
+			return nil
+		}
+		err := b.osf.Close()
+		b.osf = nil
+		return err
+	}
 	if r.rdr != nil {
 		r.rdr.Release()
 		r.rdr = nil
@@ -153,7 +213,7 @@ func (r *ArrowReader) Next(ctx context.Context, doc *pipeline.Document) (err err
 	defer func() {
 		if p := recover(); p != nil {
 			r.done = true
-			err = corruptPanic(r.f.Name(), p)
+			err = corruptPanic(r.name, p)
 		}
 	}()
 	if r.nCheck++; r.nCheck&255 == 0 {
@@ -162,6 +222,13 @@ func (r *ArrowReader) Next(ctx context.Context, doc *pipeline.Document) (err err
 		}
 	}
 	for r.rec == nil || r.row >= int(r.rec.NumRows()) {
+		if r.blocks != nil {
+			if err := r.nextBlock(); err != nil {
+				r.done = true
+				return err
+			}
+			continue
+		}
 		if !r.rdr.Next() {
 			r.done = true
 			r.rec = nil

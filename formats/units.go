@@ -50,16 +50,39 @@ func splittable(f pipeline.InputFileInfo, in *pipeline.Input) (bool, error) {
 }
 
 // SplitInputs cuts the files into the units a task-mode run assigns to its tasks. A file
-// larger than target bytes (target > 0) that can be read in byte ranges (see splittable) is
-// cut into about size/target ranges, each starting at the beginning of a line, with the
-// number of lines before it counted so that line numbers and ids stay those of the whole
-// file; this reads the file once. Every other file is one unit.
+// larger than target bytes (target > 0) is cut into about size/target units where its
+// format allows:
+//
+//   - an uncompressed JSONL file, or text read line by line (see splittable), into byte
+//     ranges each starting at the beginning of a line, with the number of lines before it
+//     counted so that line numbers and ids stay those of the whole file; this reads the
+//     file once;
+//   - a Parquet file into runs of whole row groups, an uncompressed Arrow IPC file (the file
+//     format, with its footer) into runs of whole record batches, with the rows before each
+//     run (see splitBlocks); this reads only the footer (and, for Arrow, the metadata of
+//     each record batch).
+//
+// Every other file is one unit, and so is a file with a single row group or batch.
 func SplitInputs(ctx context.Context, files []pipeline.InputFileInfo, ins []pipeline.Input, target int64) ([]pipeline.InputUnit, error) {
 	var out []pipeline.InputUnit
 	for i, f := range files {
 		whole := pipeline.InputUnit{File: i, End: -1}
 		if target <= 0 || f.Size <= target {
 			out = append(out, whole)
+			continue
+		}
+		if f.Format == "parquet" || f.Format == "arrow" {
+			units, err := splitBlocks(ctx, f, (f.Size+target-1)/target)
+			if err != nil {
+				return nil, err
+			}
+			if len(units) < 2 {
+				out = append(out, whole)
+			}
+			for _, u := range units {
+				u.File = i
+				out = append(out, u)
+			}
 			continue
 		}
 		ok, err := splittable(f, &ins[f.Input])
@@ -257,9 +280,13 @@ type checksummer interface {
 	checksum() (string, error)
 }
 
-// openRange opens the byte range of an uncompressed line-based file as a reader whose line
-// numbers and offsets are those of the whole file.
+// openRange opens the byte range of an uncompressed line-based file, or the blocks of a
+// columnar file, as a reader whose line (row) numbers and offsets are those of the whole
+// file.
 func openRange(path, format string, in *pipeline.Input, u pipeline.InputUnit) (pipeline.Source, error) {
+	if u.Blocks > 0 {
+		return openBlocks(path, format, in, u)
+	}
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, err
