@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -94,4 +96,32 @@ func printReport(c *cli.Context, dir string, res *report.Result) {
 	}
 	fmt.Fprintf(w, "audit: %d of %d samples reviewed\n", reviewed, drawn)
 	fmt.Fprintf(w, "wrote %s/%s, %s/%s and %d audit files\n", dir, report.CardFile, dir, report.HTMLFile, len(res.Audit))
+	printCarried(w, dir, res)
+}
+
+// buildReport writes the card, report.html and audit files of a run that has just
+// finished, carrying over the verdicts of its earlier audit files, and prints the
+// problems found in those as warnings.
+func buildReport(c *cli.Context, dir string) (*report.Result, error) {
+	res, err := report.BuildWith(c.Context, dir, report.Options{})
+	if err != nil {
+		return nil, cli.Exit(err.Error()+" (the dataset itself is complete; `sieve report "+dir+"` retries)", 1)
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintln(c.App.ErrWriter, "warning:", p)
+	}
+	return res, nil
+}
+
+// printCarried says where the verdicts of the earlier audit files went, when there were
+// any.
+func printCarried(w io.Writer, dir string, res *report.Result) {
+	switch {
+	case res.Carried+res.SetAside == 0:
+	case res.SetAside == 0:
+		fmt.Fprintf(w, "audit verdicts: %d carried over to the samples drawn again, none kept aside\n", res.Carried)
+	default:
+		fmt.Fprintf(w, "audit verdicts: %d carried over to the samples drawn again, %d kept aside in %s (not counted: sample no longer drawn, text changed, or not one box ticked)\n",
+			res.Carried, res.SetAside, filepath.Join(dir, filepath.FromSlash(report.PreviousDir)))
+	}
 }

@@ -141,8 +141,9 @@ func execute(ctx context.Context, c *cli.Context, cfg *pipeline.Config, text []b
 		}
 		return cli.Exit("run failed: "+err.Error(), 1)
 	}
-	if err := report.Build(res.Dir); err != nil {
-		return cli.Exit(err.Error()+" (the dataset itself is complete; `sieve report "+res.Dir+"` retries)", 1)
+	rep, err := buildReport(c, res.Dir)
+	if err != nil {
+		return err
 	}
 	if !quiet {
 		st := res.Stats
@@ -154,6 +155,7 @@ func execute(ctx context.Context, c *cli.Context, cfg *pipeline.Config, text []b
 			}
 		}
 		fmt.Fprintf(stderr, "dataset card %s, report %s, audit samples in %s\n", filepath.Join(res.Dir, report.CardFile), filepath.Join(res.Dir, report.HTMLFile), filepath.Join(res.Dir, report.AuditDir))
+		printCarried(stderr, res.Dir, rep)
 	}
 	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/sieve-data/sieve/formats"
 	"github.com/sieve-data/sieve/lang"
 	"github.com/sieve-data/sieve/pipeline"
-	"github.com/sieve-data/sieve/report"
 )
 
 func init() { extraCommands = append(extraCommands, mergeCommand) }
@@ -271,11 +270,13 @@ func printTask(w io.Writer, tr *pipeline.TaskResult, d time.Duration) {
 
 // finishRun builds the report of a merged run and prints its summary.
 func finishRun(c *cli.Context, res *pipeline.Result) error {
-	if err := report.Build(res.Dir); err != nil {
-		return cli.Exit(err.Error()+" (the dataset itself is complete; `sieve report "+res.Dir+"` retries)", 1)
+	rep, err := buildReport(c, res.Dir)
+	if err != nil {
+		return err
 	}
 	if !c.Bool("quiet") {
 		printSummary(c.App.ErrWriter, res)
+		printCarried(c.App.ErrWriter, res.Dir, rep)
 	}
 	return nil
 }
