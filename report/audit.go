@@ -178,8 +178,9 @@ type AuditEntry struct {
 	Ticked  []string // codes of the ticked boxes in file order, verdicts or not
 	Verdict string   // the verdict when exactly one valid box is ticked, else ""
 	Line    int      // line of the sample's marker
-	// Body is the file's text after the marker up to the next heading, as written (the
-	// description, boxes and text), without leading and trailing blank lines.
+	// Body is the file's text after the marker up to the next heading or marker, as
+	// written (the description, boxes and text), without leading and trailing blank lines;
+	// a fence left open at the end of the file is closed.
 	Body string
 }
 
@@ -189,9 +190,10 @@ func (e *AuditEntry) Key() string {
 }
 
 // ReadAudit reads the samples of an audit file written by WriteAudit (or of a file of
-// verdicts set aside) with the boxes ticked in them. A sample with no box ticked has no
-// verdict; one with several, or with an unknown code ticked, is listed in Problems and has
-// no verdict. Text inside code fences is never read as a verdict.
+// verdicts set aside) with the boxes ticked in them: a sample's boxes are the task-list
+// lines after its marker, up to the next heading or marker. A sample with no box ticked has
+// no verdict; one with several, or with an unknown code ticked, is listed in Problems and
+// has no verdict. Text inside code fences is never read as a verdict.
 func ReadAudit(r io.Reader) (*AuditFile, error) {
 	out := &AuditFile{Verdicts: map[string]string{}}
 	sc := bufio.NewScanner(r)
@@ -278,8 +280,8 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 		if inBody && heading(trim) {
 			body, inBody = body[:len(body)-1], false
 		}
-		if cur == nil {
-			continue
+		if !inBody {
+			continue // a sample's boxes are in its body
 		}
 		code, checked, ok := checkbox(trim)
 		if !ok || !checked {
@@ -291,6 +293,9 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 			continue
 		}
 		valid++
+	}
+	if fence != "" && inBody {
+		body = append(body, fence) // the file ends inside a fence: close it in the body
 	}
 	finished()
 	if err := sc.Err(); err != nil {
