@@ -83,6 +83,11 @@ type Coverage struct {
 	BytesPerToken float64                   `yaml:"bytes_per_token" doc:"UTF-8 bytes per token for the estimated token counts"`
 	License       string                    `yaml:"license" doc:"license of the dataset for its card (a Hub license id such as cc-by-4.0, or other)"`
 	PrettyName    string                    `yaml:"pretty_name" doc:"dataset name for its card; empty: the output directory's name"`
+	// Tokenizer is a Hugging Face tokenizer.json (resolved against the config file's
+	// directory by the loader); when set, kept documents' tokens are counted exactly.
+	Tokenizer string `yaml:"tokenizer,omitempty" doc:"Hugging Face tokenizer.json (BPE: Llama 2/3, Mistral, Qwen, Gemma, GPT-2) whose tokens are counted for every kept document, per language, with tokens per word; relative to the config file; empty: tokens are estimated as bytes / bytes_per_token"`
+	// Loaded is Tokenizer once loaded (by the loader, or LoadTokenizer).
+	Loaded *Tokenizer `yaml:"-"`
 }
 
 // CoverageTarget is the minimum size of one language. A zero field means no minimum; in a
@@ -90,6 +95,8 @@ type Coverage struct {
 type CoverageTarget struct {
 	MinDocs  int64 `yaml:"min_docs" doc:"minimum kept documents"`
 	MinWords int64 `yaml:"min_words" doc:"minimum kept words"`
+	// MinTokens needs coverage.tokenizer: estimated tokens do not decide a target.
+	MinTokens int64 `yaml:"min_tokens,omitempty" doc:"minimum kept tokens under coverage.tokenizer (which it needs)"`
 }
 
 // Validate checks the coverage section. Target labels are checked for their shape only
@@ -102,6 +109,11 @@ func (c *Coverage) Validate() []FieldError {
 		}
 		if t.MinWords < 0 {
 			errs = append(errs, FieldError{path + ".min_words", fmt.Sprintf("must be >= 0, got %d", t.MinWords)})
+		}
+		if t.MinTokens < 0 {
+			errs = append(errs, FieldError{path + ".min_tokens", fmt.Sprintf("must be >= 0, got %d", t.MinTokens)})
+		} else if t.MinTokens > 0 && c.Tokenizer == "" {
+			errs = append(errs, FieldError{path + ".min_tokens", "needs coverage.tokenizer: tokens are only counted with a tokenizer (bytes_per_token gives an estimate, which does not decide targets)"})
 		}
 	}
 	check("default", c.Default)

@@ -46,6 +46,9 @@ type Document struct {
 	// parallel worker after the last stage (a stage that counts words anyway may set it
 	// first; the runner then keeps it).
 	Words int
+	// Tokens is the document's token count under coverage.tokenizer, set by the runner
+	// next to Words; 0 when no tokenizer is configured.
+	Tokens int
 	// Scratch carries a value from a stage's Prepare to its Process (see Preparer); nil
 	// between stages.
 	Scratch any

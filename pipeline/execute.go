@@ -137,6 +137,10 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	if err := prepareRunDir(dir); err != nil {
 		return nil, err
 	}
+	tok, err := cfg.Coverage.LoadTokenizer()
+	if err != nil {
+		return nil, &StartError{Err: fmt.Errorf("coverage.tokenizer: %w", err)}
+	}
 	stages, err := BuildStages(cfg, opt.Registry, workers, logger)
 	if err != nil {
 		return nil, &StartError{Err: err}
@@ -168,7 +172,7 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	plan := &Plan{
 		Source: src, Stages: stages, Output: out, Rejects: rej,
 		Workers: workers, BatchSize: cfg.BatchSize, CountWords: opt.CountWords,
-		OnProgress: opt.OnProgress,
+		OnProgress: opt.OnProgress, Tokenizer: tok,
 	}
 	st, err := Run(ctx, plan)
 	if err != nil {

@@ -167,6 +167,7 @@ func (l *loader) decodeTop(doc *yaml.Node, cfg *Config, reg *Registry) {
 		l.add(fieldNode(out, "format"), "output.format", "unknown format %q; valid: %s", cfg.Output.Format, strings.Join(WriterNames(), ", "))
 	}
 	l.validate(valueOr(doc, "coverage"), "coverage", &cfg.Coverage)
+	l.checkTokenizer(valueOr(doc, "coverage"), &cfg.Coverage, cfg.BaseDir)
 	l.validate(valueOr(doc, "rejects"), "rejects", &cfg.Rejects)
 }
 

@@ -87,7 +87,7 @@ func TestLoadErrors(t *testing.T) {
 			give: "inputs: [a]\noutput: {dir: o, format: test-null}\ncoverage:\n  default: {min_docs: -1}\n  targets:\n    yor_Latn: {min_docs: 100, min_word: 5}\n    Yoruba!: {}\n  audit_samples: 5000\n",
 			want: []string{
 				"p.yaml:4:23: coverage.default.min_docs: must be >= 0, got -1",
-				"p.yaml:6:31: coverage.targets.yor_Latn.min_word: unknown field (did you mean min_words?); valid: min_docs, min_words",
+				"p.yaml:6:31: coverage.targets.yor_Latn.min_word: unknown field (did you mean min_words?); valid: min_docs, min_words, min_tokens",
 				`p.yaml:7:14: coverage.targets.Yoruba!: "Yoruba!" is not a language label: want an ISO 639 code with an optional script, like yor_Latn, yor or yo`,
 				"p.yaml:8:18: coverage.audit_samples: must be in 0..1000, got 5000",
 			},

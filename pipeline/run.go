@@ -34,6 +34,9 @@ type Plan struct {
 	// CountWords counts the words of a kept document for the per-language stats; nil uses a
 	// whitespace count.
 	CountWords func(string) int
+	// Tokenizer, when not nil, counts the tokens of every kept document (Document.Tokens,
+	// per-language tokens in the stats).
+	Tokenizer *Tokenizer
 	// OnProgress, when set, is called about every ProgressEvery from its own goroutine.
 	OnProgress    func(Progress)
 	ProgressEvery time.Duration
@@ -75,6 +78,10 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 		countWords = countFields
 	}
 	st = newStats(p.Stages)
+	if p.Tokenizer != nil {
+		info := p.Tokenizer.Info
+		st.Tokenizer = &info
+	}
 	stageIdx := make(map[string]int, len(p.Stages)+1)
 	stageIdx["read"] = 0
 	for i, s := range p.Stages {
@@ -160,7 +167,7 @@ func Run(ctx context.Context, p *Plan) (st *Stats, err error) {
 		steps = append(steps, s)
 	}
 	// Count words on the workers, not on the sink goroutine.
-	steps = append(steps, StageInstance{Name: "measure", Kind: "measure", Mode: Parallel, Stage: measureStage{countWords}})
+	steps = append(steps, StageInstance{Name: "measure", Kind: "measure", Mode: Parallel, Stage: measureStage{countWords, newTokenCounters(p.Tokenizer, workers)}})
 	cur := in
 	for i := 0; i < len(steps); {
 		j := i + 1
@@ -381,6 +388,7 @@ func (s *Stats) countKept(d *Document) {
 	ls.Chars += int64(chars)
 	ls.Bytes += int64(len(d.Text))
 	ls.Words += int64(d.Words)
+	ls.Tokens += int64(d.Tokens)
 	ls.LengthHist[LengthBucket(chars)]++
 	ls.ScoreHist[ScoreBucket(d.LangScore)]++
 	s.Langs[lang] = ls
@@ -408,12 +416,18 @@ func countFields(s string) int {
 	return n
 }
 
-// measureStage sets Document.Words for the statistics.
-type measureStage struct{ countWords func(string) int }
+// measureStage sets Document.Words, and Document.Tokens with a tokenizer, for the statistics.
+type measureStage struct {
+	countWords func(string) int
+	tokens     *tokenCounters // nil: no tokenizer
+}
 
 func (m measureStage) Process(_ context.Context, d *Document) (Verdict, error) {
 	if d.Words == 0 {
 		d.Words = m.countWords(d.Text)
+	}
+	if m.tokens != nil {
+		d.Tokens = m.tokens.count(d.Text)
 	}
 	return Keep, nil
 }

@@ -19,6 +19,8 @@ type Stats struct {
 	Langs    map[string]LangStats `json:"languages"`
 	Seconds  float64              `json:"seconds"`
 	BytesIn  int64                `json:"bytes_in"` // input bytes as stored (compressed)
+	// Tokenizer is the coverage.tokenizer the run counted tokens with; nil without one.
+	Tokenizer *TokenizerInfo `json:"tokenizer,omitempty"`
 }
 
 // StageStats counts one stage's documents.
@@ -39,6 +41,9 @@ type LangStats struct {
 	Chars int64 `json:"chars"` // Unicode code points
 	Words int64 `json:"words"`
 	Bytes int64 `json:"bytes"` // UTF-8 bytes of text
+	// Tokens counts the tokens of the kept documents under Stats.Tokenizer (absent without
+	// a tokenizer).
+	Tokens int64 `json:"tokens,omitempty"`
 	// LengthHist counts kept documents by length in code points: bucket 0 holds lengths
 	// below 16, bucket i (1..LengthBuckets-2) lengths in [2^(i+3), 2^(i+4)), the last one
 	// lengths of 2^20 and more. Nil when no document was kept.
@@ -141,6 +146,10 @@ func (s *Stats) Merge(o *Stats) {
 			d.Rejected[r] += c
 		}
 	}
+	if s.Tokenizer == nil && o.Tokenizer != nil {
+		t := *o.Tokenizer
+		s.Tokenizer = &t
+	}
 	if s.Langs == nil {
 		s.Langs = map[string]LangStats{}
 	}
@@ -150,6 +159,7 @@ func (s *Stats) Merge(o *Stats) {
 		a.Chars += v.Chars
 		a.Words += v.Words
 		a.Bytes += v.Bytes
+		a.Tokens += v.Tokens
 		a.LengthHist = addHist(a.LengthHist, v.LengthHist)
 		a.ScoreHist = addHist(a.ScoreHist, v.ScoreHist)
 		for stage, reasons := range v.Rejected {

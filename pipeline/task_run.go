@@ -452,8 +452,12 @@ func (r *taskRun) runInput(ctx context.Context, ph *PhaseInfo, t int, m *TaskMar
 	if err != nil {
 		return err
 	}
+	tok, err := r.cfg.Coverage.LoadTokenizer()
+	if err != nil {
+		return fmt.Errorf("coverage.tokenizer: %w", err)
+	}
 	plan := &Plan{Source: src, Stages: stages, Workers: r.workers, BatchSize: r.cfg.BatchSize,
-		CountWords: r.opt.CountWords, OnProgress: r.opt.OnProgress}
+		CountWords: r.opt.CountWords, OnProgress: r.opt.OnProgress, Tokenizer: tok}
 	var st *Stats
 	if ph.Target >= 0 {
 		ran := false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -13,9 +14,25 @@ import (
 
 	"github.com/sieve-data/sieve/lang"
 	"github.com/sieve-data/sieve/lang/tokenizer"
+	"github.com/sieve-data/sieve/pipeline"
 )
 
-func init() { extraCommands = append(extraCommands, tokensCommand) }
+func init() {
+	extraCommands = append(extraCommands, tokensCommand)
+	pipeline.RegisterTokenizerLoader(loadTokenizer)
+}
+
+// loadTokenizer loads coverage.tokenizer for the runner.
+func loadTokenizer(path string) (*pipeline.Tokenizer, error) {
+	t, err := tokenizer.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline.Tokenizer{
+		Info:       pipeline.TokenizerInfo{File: filepath.ToSlash(filepath.Clean(path)), SHA256: t.SHA256(), Family: t.Family()},
+		NewCounter: func() func(string) int { return t.NewCounter().Count },
+	}, nil
+}
 
 func tokensCommand() *cli.Command {
 	return &cli.Command{
