@@ -196,10 +196,7 @@ type refFileReport struct {
 
 type decontScratch struct {
 	unitScratch
-	matched []int32  // indexes into grams of every match, repeats included
-	keys    []uint64 // keys of the windows being looked up
-	lo, hi  []uint32 // their buckets' bounds in grams.keys
-	first   []uint64 // the first key of their buckets
+	matched []int32 // indexes into grams of every match, repeats included
 }
 
 // decontMatch is the first match found in a document.
@@ -521,8 +518,12 @@ func (d *Decontaminate) scan(text string, sc *decontScratch, m *decontMatch) {
 		if md == nil {
 			continue
 		}
-		if md.full && units >= md.n {
-			d.lookupWindows(sc, md.n, note)
+		if md.full {
+			for i := 0; i+md.n <= units; i++ {
+				if idx := d.grams.find(sc.window(i, md.n, d.pow)); idx >= 0 {
+					note(idx, i, md.n)
+				}
+			}
 		}
 		if !md.short {
 			continue
@@ -546,44 +547,6 @@ func (d *Decontaminate) scan(text string, sc *decontScratch, m *decontMatch) {
 	if best >= 0 && m.first < 0 {
 		m.first = best
 		m.excerpt = excerpt(text[sc.starts[bestAt]:sc.ends[bestAt+bestN-1]], 120)
-	}
-}
-
-// lookupWindows looks up every window of n units of the text in sc. The table is too big
-// for the caches, so it goes in passes over all windows (bucket bounds, first key of each
-// bucket, then the comparisons): the loads of one pass do not wait for each other, and the
-// processor overlaps their cache misses.
-func (d *Decontaminate) lookupWindows(sc *decontScratch, n int, note func(idx, i, n int)) {
-	t := &d.grams
-	count := len(sc.hashes) - n + 1
-	sc.keys = sc.keys[:0]
-	for i := 0; i < count; i++ {
-		sc.keys = append(sc.keys, sc.window(i, n, d.pow))
-	}
-	sc.lo, sc.hi = sc.lo[:0], sc.hi[:0]
-	for _, k := range sc.keys {
-		b := t.bucket(k)
-		sc.lo, sc.hi = append(sc.lo, t.start[b]), append(sc.hi, t.start[b+1])
-	}
-	sc.first = sc.first[:0]
-	for j, lo := range sc.lo {
-		f := uint64(0)
-		if lo < sc.hi[j] {
-			f = t.keys[lo]
-		}
-		sc.first = append(sc.first, f)
-	}
-	for j, k := range sc.keys {
-		lo, hi := sc.lo[j], sc.hi[j]
-		if lo == hi || sc.first[j] > k {
-			continue
-		}
-		for i := lo; i < hi && t.keys[i] <= k; i++ {
-			if t.keys[i] == k {
-				note(int(i), j, n)
-				break
-			}
-		}
 	}
 }
 

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"slices"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -58,7 +59,7 @@ type unitScratch struct {
 	fold   []byte
 	hashes []uint64 // unit hashes
 	prefix []uint64 // prefix[i] = polynomial hash of hashes[:i]
-	starts []int32  // byte range of each unit in the normalised text
+	starts []int32  // byte range of each unit in the text
 	ends   []int32
 	words  int // units that are words
 	chars  int // units that are graphemes of a script without spaces
@@ -67,44 +68,15 @@ type unitScratch struct {
 // units tokenises text into s (see the comment at the top of this file). A word holding an
 // apostrophe or a hyphen ("ilé-ẹ̀kọ́", "Jami'ar") gives a unit for each part, so that a
 // hyphen written for a space, or another apostrophe, changes nothing. Words are brought to
-// NFC one by one, only those that may not be in NFC already; the offsets of the units of
-// such a word are those of the whole word.
+// NFC one by one, only those holding a rune that may change under NFC; the units of such a
+// word all span the whole word.
 func (s *unitScratch) units(text string) {
 	s.hashes, s.starts, s.ends = s.hashes[:0], s.starts[:0], s.ends[:0]
 	s.words, s.chars = 0, 0
+	tab := unitFolds()
 	lang.EachWord(text, func(t lang.Token) bool {
-		char := t.Kind == lang.Char
-		tok, base, whole := text[t.Start:t.End], t.Start, false
-		if !nfcQuick(tok) {
-			tok, whole = s.normalize(tok), true
-		}
-		s.fold = s.fold[:0]
-		start := 0
-		for i := 0; i < len(tok); {
-			r, size := rune(tok[i]), 1
-			if r >= utf8.RuneSelf {
-				r, size = utf8.DecodeRuneInString(tok[i:])
-			}
-			if f, ok := foldRune(r); ok {
-				if len(s.fold) == 0 {
-					start = i
-				}
-				if f < utf8.RuneSelf {
-					s.fold = append(s.fold, byte(f))
-				} else {
-					s.fold = utf8.AppendRune(s.fold, f)
-				}
-			} else if whole {
-				s.emit(t.Start, t.End, char)
-			} else {
-				s.emit(base+start, base+i, char)
-			}
-			i += size
-		}
-		if whole {
-			s.emit(t.Start, t.End, char)
-		} else {
-			s.emit(base+start, t.End, char)
+		if !s.foldWord(tab, text[t.Start:t.End], t, true) {
+			s.foldWord(tab, s.normalize(text[t.Start:t.End]), t, false)
 		}
 		return true
 	})
@@ -113,6 +85,69 @@ func (s *unitScratch) units(text string) {
 	for _, u := range s.hashes {
 		h = h*gramBase + u
 		s.prefix = append(s.prefix, h)
+	}
+}
+
+// foldWord adds the units of w, the text of token t. With check, it gives up, adding
+// nothing, when w holds a rune that may not be in NFC, and returns false. Without, w is t
+// brought to NFC, and its units all span t.
+func (s *unitScratch) foldWord(tab *unitFoldTable, w string, t lang.Token, check bool) bool {
+	n0, words0, chars0 := len(s.hashes), s.words, s.chars
+	giveUp := func() bool {
+		s.hashes, s.starts, s.ends = s.hashes[:n0], s.starts[:n0], s.ends[:n0]
+		s.words, s.chars = words0, chars0
+		return false
+	}
+	s.fold = s.fold[:0]
+	start := 0
+	for i := 0; i < len(w); {
+		var f rune
+		size := 1
+		if c := w[i]; c < utf8.RuneSelf {
+			f = rune(tab.fold[c])
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(w[i:])
+			switch {
+			case r < 0x10000:
+				if check && tab.stable[r>>6]&(1<<(r&63)) == 0 {
+					return giveUp()
+				}
+				if f = rune(tab.fold[r]); f == unitFoldSlow {
+					f, _ = foldRune(r)
+				}
+			case check && norm.NFC.QuickSpanString(w[i:]) != len(w)-i:
+				return giveUp()
+			default:
+				f, _ = foldRune(r)
+			}
+		}
+		switch {
+		case f == 0:
+			s.emitWord(t, check, start, i)
+		case len(s.fold) == 0:
+			start = i
+			fallthrough
+		default:
+			if f < utf8.RuneSelf {
+				s.fold = append(s.fold, byte(f))
+			} else {
+				s.fold = utf8.AppendRune(s.fold, f)
+			}
+		}
+		i += size
+	}
+	s.emitWord(t, check, start, len(w))
+	return true
+}
+
+// emitWord ends the unit being folded, if any, at byte end of token t's text (inText), or
+// of its NFC form.
+func (s *unitScratch) emitWord(t lang.Token, inText bool, start, end int) {
+	if inText {
+		s.emit(t.Start+start, t.Start+end, t.Kind == lang.Char)
+	} else {
+		s.emit(t.Start, t.End, t.Kind == lang.Char)
 	}
 }
 
@@ -141,14 +176,44 @@ func (s *unitScratch) window(i, n int, pow []uint64) uint64 {
 // its n-grams are counted in graphemes.
 func (s *unitScratch) charMode() bool { return s.chars > s.words }
 
-// nfcQuick reports whether a word is in NFC by the quick check (ASCII always is).
-func nfcQuick(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] >= utf8.RuneSelf {
-			return norm.NFC.QuickSpanString(w[i:]) == len(w)-i
+// unitFoldTable gives, for every rune of the Basic Multilingual Plane, its form in a unit
+// (foldRune: 0 for a separator, unitFoldSlow when it must be computed) and whether it is
+// NFC-stable: its own NFC form, and never combining with the rune before it. A word made
+// of stable runes is in NFC.
+type unitFoldTable struct {
+	fold   [0x10000]uint16
+	stable [0x10000 / 64]uint64
+}
+
+const unitFoldSlow = 0xFFFF
+
+var (
+	unitFoldOnce sync.Once
+	unitFoldTab  *unitFoldTable
+)
+
+func unitFolds() *unitFoldTable {
+	unitFoldOnce.Do(func() {
+		t := new(unitFoldTable)
+		var buf [utf8.UTFMax]byte
+		for r := rune(0); r < 0x10000; r++ {
+			if r >= 0xD800 && r <= 0xDFFF {
+				continue // surrogates: never decoded
+			}
+			if f, ok := foldRune(r); ok {
+				t.fold[r] = uint16(unitFoldSlow)
+				if f < 0x10000 && f != 0 && f != unitFoldSlow {
+					t.fold[r] = uint16(f)
+				}
+			}
+			s := string(buf[:utf8.EncodeRune(buf[:], r)])
+			if p := norm.NFC.PropertiesString(s); p.BoundaryBefore() && p.CCC() == 0 && norm.NFC.IsNormalString(s) {
+				t.stable[r>>6] |= 1 << (r & 63)
+			}
 		}
-	}
-	return true
+		unitFoldTab = t
+	})
+	return unitFoldTab
 }
 
 // normalize returns w in NFC; the result aliases s.nfc until the next call. norm.Iter, held
@@ -195,28 +260,29 @@ type gramEntry struct {
 	item uint32
 }
 
-// gramTable is a read-only set of n-gram keys with one value each. The keys are sorted;
-// the top bits of a key pick a bucket, and start gives each bucket's range of keys, so a
-// lookup reads one bucket bound and a few neighbouring keys. It costs 8 bytes per key, the
-// size of V per value, and 4 bytes per bucket (a bucket per 2 to 4 keys).
+// gramTable is a read-only set of n-gram keys with one value each. The keys are sorted; the
+// top bits of a key pick a bucket of 32 to 64 keys, start gives each bucket's range, and
+// since keys are uniform hashes a key's place inside its bucket is guessed from its next
+// bits: a lookup reads one bucket bound (the bounds, 1/16 byte per key, stay in the cache)
+// and one or two neighbouring cache lines of keys. It costs 8 bytes per key and the size of
+// V per value.
 type gramTable[V uint32 | uint64] struct {
 	keys  []uint64
 	vals  []V
 	start []uint32
-	shift uint
+	bits  uint // log2 of the number of buckets
 }
 
-// newGramTable builds a table from entries sorted by key; a key given more than once keeps
-// its first value.
+const keysPerBucket = 64
+
+// newGramTable builds a table from keys sorted in increasing order, without repeats.
 func newGramTable[V uint32 | uint64](keys []uint64, vals []V) gramTable[V] {
-	buckets := 1
-	for buckets*4 < len(keys) {
-		buckets <<= 1
+	t := gramTable[V]{keys: keys, vals: vals}
+	for 1<<t.bits*keysPerBucket < len(keys) {
+		t.bits++
 	}
-	t := gramTable[V]{keys: keys, vals: vals, start: make([]uint32, buckets+1), shift: 64}
-	for b := buckets; b > 1; b >>= 1 {
-		t.shift--
-	}
+	buckets := 1 << t.bits
+	t.start = make([]uint32, buckets+1)
 	b := 0
 	for i, k := range keys {
 		for kb := int(t.bucket(k)); b < kb; {
@@ -232,10 +298,10 @@ func newGramTable[V uint32 | uint64](keys []uint64, vals []V) gramTable[V] {
 }
 
 func (t *gramTable[V]) bucket(k uint64) uint64 {
-	if t.shift >= 64 {
+	if t.bits == 0 {
 		return 0
 	}
-	return k >> t.shift
+	return k >> (64 - t.bits)
 }
 
 // find returns the index of key, or -1.
@@ -244,13 +310,21 @@ func (t *gramTable[V]) find(key uint64) int {
 		return -1
 	}
 	b := t.bucket(key)
-	for i, end := int(t.start[b]), int(t.start[b+1]); i < end; i++ {
-		switch k := t.keys[i]; {
-		case k == key:
-			return i
-		case k > key:
-			return -1
+	lo, hi := int(t.start[b]), int(t.start[b+1])
+	if lo == hi {
+		return -1
+	}
+	frac := key << t.bits >> 32 // where key falls in the bucket's range, in 1/2^32
+	i := lo + int(uint64(hi-lo)*frac>>32)
+	if t.keys[i] < key {
+		for i++; i < hi && t.keys[i] < key; i++ {
 		}
+	} else {
+		for ; i > lo && t.keys[i-1] >= key; i-- {
+		}
+	}
+	if i < hi && t.keys[i] == key {
+		return i
 	}
 	return -1
 }
