@@ -258,18 +258,16 @@ func NewDecontaminate(cfg DecontaminateConfig, baseDir string) (*Decontaminate, 
 		}
 	}
 	d.pool.New = func() any { return new(decontScratch) }
-	b := &decontBuilder{d: d, fileIdx: map[string]int32{}, labelIdx: map[string]int32{}, anchors: map[uint64]uint64{}}
+	b := &decontBuilder{d: d, grams: gramSet{chunk: gramChunk}, fileIdx: map[string]int32{}, labelIdx: map[string]int32{}, anchors: map[uint64]uint64{}}
 	for i := range cfg.References {
 		if err := b.read(i, &cfg.References[i], baseDir); err != nil {
 			return nil, fmt.Errorf("decontaminate: references[%d]: %w", i, err)
 		}
 	}
-	if len(b.entries) == 0 {
+	if b.grams.empty() {
 		return nil, fmt.Errorf("decontaminate: the references hold no text of %d words (%d characters in scripts without spaces) or more: nothing to match", cfg.MinNGram, cfg.MinCharNGram)
 	}
-	keys, items := sortedUnique(b.entries)
-	b.entries = nil
-	d.grams = newGramTable(keys, items)
+	d.grams = b.grams.table()
 	akeys := make([]uint64, 0, len(b.anchors))
 	for k := range b.anchors {
 		akeys = append(akeys, k)
@@ -288,7 +286,7 @@ func NewDecontaminate(cfg DecontaminateConfig, baseDir string) (*Decontaminate, 
 type decontBuilder struct {
 	d        *Decontaminate
 	sc       unitScratch
-	entries  []gramEntry
+	grams    gramSet
 	anchors  map[uint64]uint64
 	fileIdx  map[string]int32
 	labelIdx map[string]int32
@@ -448,14 +446,14 @@ func (b *decontBuilder) text(text string, file int32, label string, pos pipeline
 	if units >= mode.n {
 		mode.full = true
 		for i := 0; i+mode.n <= units; i++ {
-			b.entries = append(b.entries, gramEntry{sc.window(i, mode.n, b.d.pow), item})
+			b.grams.add(sc.window(i, mode.n, b.d.pow), item)
 		}
 		rs.NGrams += int64(units - mode.n + 1)
 		return
 	}
 	mode.short = true
 	rs.Whole++
-	b.entries = append(b.entries, gramEntry{sc.window(0, units, b.d.pow), item})
+	b.grams.add(sc.window(0, units, b.d.pow), item)
 	b.anchors[sc.window(0, mode.min, b.d.pow)] |= 1 << (units - mode.min)
 }
 

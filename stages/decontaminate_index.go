@@ -335,19 +335,56 @@ func (t *gramTable[V]) bytes() int64 {
 	return int64(cap(t.keys))*8 + int64(cap(t.vals))*int64(unsafe.Sizeof(v)) + int64(cap(t.start))*4
 }
 
-// sortedUnique sorts entries by key, then by item, and keeps the first entry of each key.
-// It works in place and returns the keys and items as two slices (allocated at their final
-// size: the entries are released by the caller).
-func sortedUnique(entries []gramEntry) ([]uint64, []uint32) {
+// gramSet gathers n-gram entries while the references are read. Entries go into chunks of
+// at most chunk entries, each sorted and rid of repeated keys when full, and the chunks
+// are merged into the table at the end: building holds the entries once (16 bytes each)
+// plus the table, instead of a slice that grows by copying.
+type gramSet struct {
+	chunk  int
+	sorted [][]gramEntry
+	cur    []gramEntry
+}
+
+const gramChunk = 1 << 20
+
+func (g *gramSet) add(key uint64, item uint32) {
+	if len(g.cur) >= g.chunk {
+		g.seal()
+	}
+	g.cur = append(g.cur, gramEntry{key, item})
+}
+
+// empty reports whether nothing was added.
+func (g *gramSet) empty() bool { return len(g.cur) == 0 && len(g.sorted) == 0 }
+
+func (g *gramSet) seal() {
+	if len(g.cur) > 0 {
+		g.sorted = append(g.sorted, sortUnique(g.cur))
+	}
+	g.cur = nil
+}
+
+// table merges the chunks into a table in which each key keeps its smallest item, and
+// releases them.
+func (g *gramSet) table() gramTable[uint32] {
+	g.seal()
+	n := mergeChunks(g.sorted, nil, nil)
+	keys, items := make([]uint64, n), make([]uint32, n)
+	mergeChunks(g.sorted, keys, items)
+	g.sorted = nil
+	return newGramTable(keys, items)
+}
+
+func entryLess(a, b gramEntry) bool { return a.key < b.key || a.key == b.key && a.item < b.item }
+
+// sortUnique sorts entries by key, then item, and keeps the first entry of each key, in
+// place.
+func sortUnique(entries []gramEntry) []gramEntry {
 	slices.SortFunc(entries, func(a, b gramEntry) int {
 		switch {
-		case a.key < b.key:
+		case entryLess(a, b):
 			return -1
-		case a.key > b.key:
-			return 1
-		case a.item < b.item:
-			return -1
-		case a.item > b.item:
+		case entryLess(b, a):
 			return 1
 		}
 		return 0
@@ -360,9 +397,58 @@ func sortedUnique(entries []gramEntry) ([]uint64, []uint32) {
 		entries[n] = entries[i]
 		n++
 	}
-	keys, items := make([]uint64, n), make([]uint32, n)
-	for i, e := range entries[:n] {
-		keys[i], items[i] = e.key, e.item
+	return entries[:n]
+}
+
+// mergeChunks merges sorted chunks, keeping the first entry of each key, into keys and
+// items when they are not nil, and returns the number of distinct keys. The chunk heads
+// are kept in a binary min-heap.
+func mergeChunks(chunks [][]gramEntry, keys []uint64, items []uint32) int {
+	pos := make([]int, len(chunks))
+	heap := make([]int, 0, len(chunks))
+	less := func(a, b int) bool { return entryLess(chunks[a][pos[a]], chunks[b][pos[b]]) }
+	down := func(i int) {
+		for {
+			l, m := 2*i+1, i
+			if l < len(heap) && less(heap[l], heap[m]) {
+				m = l
+			}
+			if r := l + 1; r < len(heap) && less(heap[r], heap[m]) {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
 	}
-	return keys, items
+	for c := range chunks {
+		if len(chunks[c]) > 0 {
+			heap = append(heap, c)
+		}
+	}
+	for i := len(heap)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	n := 0
+	var last uint64
+	for len(heap) > 0 {
+		c := heap[0]
+		// the heap gives entries by key, then item: the first of a key has its smallest item
+		if e := chunks[c][pos[c]]; n == 0 || e.key != last {
+			if keys != nil {
+				keys[n], items[n] = e.key, e.item
+			}
+			last = e.key
+			n++
+		}
+		pos[c]++
+		if pos[c] == len(chunks[c]) {
+			heap[0] = heap[len(heap)-1]
+			heap = heap[:len(heap)-1]
+		}
+		down(0)
+	}
+	return n
 }

@@ -440,30 +440,45 @@ func TestDecontaminateNoAllocs(t *testing.T) {
 
 func TestGramTable(t *testing.T) {
 	for _, n := range []int{0, 1, 3, 100, 5000, 100000} {
-		rng := rand.New(rand.NewPCG(uint64(n), 1))
-		entries := make([]gramEntry, 0, 2*n)
-		want := map[uint64]uint32{}
-		for i := 0; i < n; i++ {
-			k := rng.Uint64()
-			if i%7 == 0 {
-				k >>= 40 // small keys: crowded first bucket
+		for _, chunk := range []int{7, 1000, gramChunk} {
+			if chunk < 100 && n > 5000 {
+				continue // slow, and no more to learn
 			}
-			entries = append(entries, gramEntry{k, uint32(i + 10)}, gramEntry{k, uint32(i + 5)})
-			if _, dup := want[k]; !dup { // the first item of a key is its smallest
-				want[k] = uint32(i + 5)
+			rng := rand.New(rand.NewPCG(uint64(n), 1))
+			set := gramSet{chunk: chunk}
+			want := map[uint64]uint32{}
+			var added []uint64
+			note := func(k uint64, item uint32) {
+				set.add(k, item)
+				added = append(added, k)
+				if w, seen := want[k]; !seen || item < w {
+					want[k] = item
+				}
 			}
-		}
-		keys, items := sortedUnique(entries)
-		tab := newGramTable(keys, items)
-		for k, item := range want {
-			if i := tab.find(k); i < 0 || tab.vals[i] != item {
-				t.Fatalf("n=%d: key %x: index %d", n, k, i)
+			for i := 0; i < n; i++ {
+				k := rng.Uint64()
+				if i%7 == 0 && n <= 5000 {
+					k >>= 40 // small keys: a crowded first bucket
+				}
+				note(k, uint32(i+10))
+				if i%3 == 0 { // a key added before, maybe in another chunk, with a smaller item
+					note(added[rng.IntN(len(added))], uint32(i))
+				}
 			}
-		}
-		for i := 0; i < 1000; i++ {
-			k := rng.Uint64()
-			if _, in := want[k]; !in && tab.find(k) >= 0 {
-				t.Fatalf("n=%d: absent key %x found", n, k)
+			tab := set.table()
+			if len(tab.keys) != len(want) || !slices.IsSorted(tab.keys) {
+				t.Fatalf("n=%d chunk=%d: %d keys, want %d distinct, sorted", n, chunk, len(tab.keys), len(want))
+			}
+			for k, item := range want {
+				if i := tab.find(k); i < 0 || tab.vals[i] != item {
+					t.Fatalf("n=%d chunk=%d: key %x: index %d, want item %d", n, chunk, k, i, item)
+				}
+			}
+			for i := 0; i < 1000; i++ {
+				k := rng.Uint64()
+				if _, in := want[k]; !in && tab.find(k) >= 0 {
+					t.Fatalf("n=%d chunk=%d: absent key %x found", n, chunk, k)
+				}
 			}
 		}
 	}
