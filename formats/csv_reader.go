@@ -77,11 +77,17 @@ type CSVReader struct {
 	textCol  int
 	idCol    int   // -1 when there is no id column
 	nMeta    int   // columns that go into Meta at most
-	bodyOff  int64 // offset of the byte the csv.Reader starts at (after a BOM)
+	bodyOff  int64 // offset of the byte the csv.Reader starts at (after a BOM, or a unit's start)
 	prevOff  int64 // csv.Reader's input offset after the previous record
-	lastLine int64 // line where the csv.Reader's previous record ended (about)
+	lastLine int64 // line where the csv.Reader's previous record ended (about), counted from bodyOff
 	done     bool
 	nCheck   int
+
+	// A task-mode unit (see openCSVRange): lines before the unit, added to the csv.Reader's
+	// line numbers; with quoting none, lines up to skipTo are the header or blank ones
+	// before it.
+	lineBase int64
+	skipTo   int64
 }
 
 var (
@@ -133,6 +139,12 @@ func validDelim(d rune) bool {
 
 // newCSVReader reads the header of f (closed by Close, but not on error).
 func newCSVReader(f *File, in *pipeline.Input, delim rune, bufSize int) (*CSVReader, error) {
+	return newCSVReaderAt(f, in, delim, bufSize, true)
+}
+
+// newCSVReaderAt is newCSVReader; atStart false reads f from inside a file (a task-mode
+// unit): a byte order mark is not looked for.
+func newCSVReaderAt(f *File, in *pipeline.Input, delim rune, bufSize int, atStart bool) (*CSVReader, error) {
 	cfg := withDefaults(in)
 	delim, quoted, err := csvOptions(&cfg, delim)
 	if err != nil {
@@ -142,7 +154,7 @@ func newCSVReader(f *File, in *pipeline.Input, delim rune, bufSize int) (*CSVRea
 		max: cfg.MaxRecordBytes, idCol: -1, sep: string(delim)}
 	if quoted {
 		br := bufio.NewReaderSize(f, bufSize)
-		if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
+		if b, _ := br.Peek(3); atStart && bytes.Equal(b, utf8BOM) {
 			br.Discard(3)
 			r.bodyOff = 3
 		}
@@ -292,30 +304,30 @@ func (r *CSVReader) Next(ctx context.Context, doc *pipeline.Document) error {
 		var pe *csv.ParseError
 		switch {
 		case errors.As(err, &pe):
-			doc.Origin.Line = int64(pe.StartLine)
-			doc.Origin.Offset = r.bodyOff + r.lim.lineStart(doc.Origin.Line)
+			doc.Origin.Line = r.lineBase + int64(pe.StartLine)
+			doc.Origin.Offset = r.bodyOff + r.lim.lineStart(int64(pe.StartLine))
 			r.lastLine = int64(pe.Line)
 			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				return r.reject(doc, ReasonInvalidCSV, fmt.Sprintf("line %d: record has %d fields, the header has %d", pe.StartLine, len(rec), len(r.cols)))
+				return r.reject(doc, ReasonInvalidCSV, fmt.Sprintf("line %d: record has %d fields, the header has %d", doc.Origin.Line, len(rec), len(r.cols)))
 			}
-			return r.reject(doc, ReasonInvalidCSV, fmt.Sprintf("line %d, column %d: %v", pe.Line, pe.Column, pe.Err))
+			return r.reject(doc, ReasonInvalidCSV, fmt.Sprintf("line %d, column %d: %v", r.lineBase+int64(pe.Line), pe.Column, pe.Err))
 		case errors.Is(err, errRecordTooLarge):
 			r.done = true
-			doc.Origin.Line = r.lastLine + 1
-			doc.Origin.Offset = r.bodyOff + r.lim.lineStart(doc.Origin.Line)
+			doc.Origin.Line = r.lineBase + r.lastLine + 1
+			doc.Origin.Offset = r.bodyOff + r.lim.lineStart(r.lastLine+1)
 			return r.reject(doc, ReasonRecordTooLarge, fmt.Sprintf("record longer than max_record_bytes %d (an unterminated quote?); the rest of the file is not read", r.max))
 		default:
 			r.done = true
 			var re *ReadError
 			if errors.As(err, &re) {
-				re.Line = r.lastLine + 1
+				re.Line = r.lineBase + r.lastLine + 1
 			}
 			return truncated(err, doc, r.base, r.fail)
 		}
 	}
 	line, _ := r.cr.FieldPos(0)
-	doc.Origin.Line = int64(line)
-	doc.Origin.Offset = r.bodyOff + r.lim.lineStart(doc.Origin.Line)
+	doc.Origin.Line = r.lineBase + int64(line)
+	doc.Origin.Offset = r.bodyOff + r.lim.lineStart(int64(line))
 	last, _ := r.cr.FieldPos(len(rec) - 1)
 	r.lastLine = int64(last)
 	return r.fill(doc, rec)
@@ -333,6 +345,9 @@ func (r *CSVReader) nextLine(doc *pipeline.Document) error {
 		if err != nil {
 			r.done = true
 			return truncated(err, doc, r.base, r.fail)
+		}
+		if l.no <= r.skipTo {
+			continue
 		}
 		if l.tooLong {
 			break

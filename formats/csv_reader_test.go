@@ -393,39 +393,45 @@ func FuzzCSVReader(f *testing.F) {
 }
 
 func BenchmarkCSVReader(b *testing.B) {
-	// About 1 KB per record: multilingual text (with quotes, commas and line breaks when
-	// quoted), an id and two more columns.
-	words := strings.Fields("Ẹ káàárọ̀ Habari ya asubuhi, Bore da Kaixo mundua Góðan daginn Sawubona Magandang umaga " +
-		"ọjọ́ ilé ẹ̀kọ́ shule kitabu llyfr liburua bók incwadi aklat \"quoted\" line\nbreak")
 	for _, quoting := range []string{"csv", "none"} {
 		b.Run(quoting, func(b *testing.B) {
-			var content bytes.Buffer
-			sep := ","
-			if quoting == "none" {
-				sep = "\t"
-			}
-			content.WriteString(strings.Join([]string{"id", "url", "lang", "text"}, sep) + "\n")
-			var docs int
-			for content.Len() < 32<<20 {
-				var text strings.Builder
-				for i := docs; text.Len() < 900; i++ {
-					text.WriteString(words[(i*7+text.Len())%len(words)])
-					text.WriteByte(' ')
-				}
-				t := text.String()
-				if quoting == "csv" {
-					t = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
-				} else {
-					t = strings.ReplaceAll(t, "\n", " ")
-				}
-				fmt.Fprintf(&content, "doc-%d%shttps://example.org/%d%syor%s%s\n", docs, sep, docs, sep, sep, t)
-				docs++
-			}
-			path := writeFile(b, b.TempDir(), "bench.csv", content.Bytes())
-			in := csvInput(func(in *pipeline.Input) { in.Quoting, in.Delimiter = quoting, sep })
-			benchReader(b, int64(content.Len()), docs, func() (pipeline.Source, error) { return NewCSVReader(path, in, ',') })
+			path, size, docs, in := benchCSVFile(b, quoting)
+			benchReader(b, size, docs, func() (pipeline.Source, error) { return NewCSVReader(path, in, ',') })
 		})
 	}
+}
+
+// benchCSVFile writes 32 MB of records of about 1 KB: multilingual text (with quotes,
+// commas and line breaks when quoted), an id and two more columns; with quoting none,
+// tab-separated. It returns the file, its size, its records and the input to read it with.
+func benchCSVFile(b *testing.B, quoting string) (string, int64, int, *pipeline.Input) {
+	words := strings.Fields("Ẹ káàárọ̀ Habari ya asubuhi, Bore da Kaixo mundua Góðan daginn Sawubona Magandang umaga " +
+		"ọjọ́ ilé ẹ̀kọ́ shule kitabu llyfr liburua bók incwadi aklat \"quoted\" line\nbreak")
+	var content bytes.Buffer
+	sep := ","
+	if quoting == "none" {
+		sep = "\t"
+	}
+	content.WriteString(strings.Join([]string{"id", "url", "lang", "text"}, sep) + "\n")
+	var docs int
+	for content.Len() < 32<<20 {
+		var text strings.Builder
+		for i := docs; text.Len() < 900; i++ {
+			text.WriteString(words[(i*7+text.Len())%len(words)])
+			text.WriteByte(' ')
+		}
+		t := text.String()
+		if quoting == "csv" {
+			t = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		} else {
+			t = strings.ReplaceAll(t, "\n", " ")
+		}
+		fmt.Fprintf(&content, "doc-%d%shttps://example.org/%d%syor%s%s\n", docs, sep, docs, sep, sep, t)
+		docs++
+	}
+	path := writeFile(b, b.TempDir(), "bench.csv", content.Bytes())
+	in := csvInput(func(in *pipeline.Input) { in.Quoting, in.Delimiter, in.Path = quoting, sep, path })
+	return path, int64(content.Len()), docs, in
 }
 
 // benchReader reads the source open makes to its end b.N times, checking it gives docs

@@ -32,11 +32,11 @@ func ListInputs(ins []pipeline.Input) ([]pipeline.InputFileInfo, error) {
 	return out, nil
 }
 
-// splittable reports whether a file can be read in byte ranges: an uncompressed JSONL file,
-// or text read line by line.
+// splittable reports whether a file can be read in byte ranges: an uncompressed JSONL,
+// CSV or TSV file, or text read line by line.
 func splittable(f pipeline.InputFileInfo, in *pipeline.Input) (bool, error) {
 	switch {
-	case f.Format == "jsonl":
+	case f.Format == "jsonl", f.Format == "csv", f.Format == "tsv":
 	case f.Format == "text" && withDefaults(in).TextMode == "line":
 	default:
 		return false, nil
@@ -56,7 +56,9 @@ func splittable(f pipeline.InputFileInfo, in *pipeline.Input) (bool, error) {
 //   - an uncompressed JSONL file, or text read line by line (see splittable), into byte
 //     ranges each starting at the beginning of a line, with the number of lines before it
 //     counted so that line numbers and ids stay those of the whole file; this reads the
-//     file once;
+//     file once; so is an uncompressed CSV or TSV file with quoting none;
+//   - an uncompressed CSV or TSV file with quoting csv into byte ranges each starting after
+//     a record, found by parsing the whole file as CSVReader does (see splitCSV);
 //   - a Parquet file into runs of whole row groups, an uncompressed Arrow IPC file (the file
 //     format, with its footer) into runs of whole record batches, with the rows before each
 //     run (see splitBlocks); this reads only the footer (and, for Arrow, the metadata of
@@ -93,9 +95,18 @@ func SplitInputs(ctx context.Context, files []pipeline.InputFileInfo, ins []pipe
 			out = append(out, whole)
 			continue
 		}
-		units, err := splitFile(ctx, f.Path, f.Size, (f.Size+target-1)/target)
+		parts := (f.Size + target - 1) / target
+		var units []pipeline.InputUnit
+		if (f.Format == "csv" || f.Format == "tsv") && withDefaults(&ins[f.Input]).Quoting != "none" {
+			units, err = splitCSV(ctx, f, &ins[f.Input], parts)
+		} else {
+			units, err = splitFile(ctx, f.Path, f.Size, parts)
+		}
 		if err != nil {
 			return nil, err
+		}
+		if len(units) == 0 {
+			out = append(out, whole)
 		}
 		for _, u := range units {
 			u.File = i
@@ -314,6 +325,13 @@ func openRange(path, format string, in *pipeline.Input, u pipeline.InputUnit) (p
 		}
 		r := newTextReader(f, in, readBufSize)
 		r.lr.lineNo, r.lr.off = u.Line, u.Start
+		return r, nil
+	case "csv", "tsv":
+		r, err := openCSVRange(f, format, in, u)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
 		return r, nil
 	}
 	f.Close()
