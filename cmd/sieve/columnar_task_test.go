@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -26,8 +27,9 @@ import (
 // writeColumnarCorpus writes documents of the kind writeTaskCorpus writes (planted
 // near-duplicates, null, empty and too short texts) as Hugging Face datasets ship them: a
 // Parquet file in row groups of 64 rows (zstd) and an Arrow IPC file in record batches of
-// 50 rows. The ids are left to the readers (<file>:<row>), so they show the row numbers.
-// It returns the config's inputs section.
+// 50 rows; and a CSV file whose quoted texts hold commas, quotes and newlines. The ids are
+// left to the readers (<file>:<row or line>), so they show the row and line numbers. It
+// returns the config's inputs section.
 func writeColumnarCorpus(t *testing.T, dir string, docs int, seed uint64) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 11))
@@ -108,7 +110,20 @@ func writeColumnarCorpus(t *testing.T, dir string, docs int, seed uint64) string
 		t.Fatal(err)
 	}
 	af.Close()
-	return "inputs:\n  - train.parquet\n  - test.arrow\n"
+
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	cw.Write([]string{"text", "url"})
+	for i := 0; i < docs/2; i++ {
+		words := strings.Fields(text())
+		cut := len(words) / 2
+		cw.Write([]string{fmt.Sprintf("%s,\n\n\"%s\"", strings.Join(words[:cut], " "), strings.Join(words[cut:], " ")), fmt.Sprintf("https://example.org/c/%d", i)})
+	}
+	cw.Flush()
+	if err := os.WriteFile(filepath.Join(dir, "comments.csv"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "inputs:\n  - train.parquet\n  - test.arrow\n  - comments.csv\n"
 }
 
 // concatData returns the dataset files of a run with JSONL output, concatenated in order.
@@ -158,7 +173,7 @@ func checkInputSums(t *testing.T, run string, inputs ...string) {
 func TestTaskModeSplitsColumnarInputs(t *testing.T) {
 	dir := t.TempDir()
 	inputs := writeColumnarCorpus(t, dir, 2400, 5)
-	files := []string{filepath.Join(dir, "train.parquet"), filepath.Join(dir, "test.arrow")}
+	files := []string{filepath.Join(dir, "train.parquet"), filepath.Join(dir, "test.arrow"), filepath.Join(dir, "comments.csv")}
 	for _, f := range files {
 		if fi, err := os.Stat(f); err != nil || fi.Size() < 128<<10 {
 			t.Fatalf("%s: too small to split into several 32 KiB units: %v", f, err)
@@ -183,19 +198,22 @@ rejects: {enabled: true, format: jsonl}
 	mustRun(t, "run", "-c", plain, "-o", tasks, "-q", "--task-count", "3", "--split-bytes", "32KiB")
 	mustVerify(t, tasks)
 	var plan struct {
-		Units []struct{ File, Block, Blocks int }
+		Units []struct {
+			File, Block, Blocks int
+			End                 int64
+		}
 	}
 	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(tasks, "tasks", "plan.json"))), &plan); err != nil {
 		t.Fatal(err)
 	}
 	units := map[int]int{}
 	for _, u := range plan.Units {
-		if u.Blocks > 0 {
+		if u.Blocks > 0 || u.File == 2 && u.End > 0 {
 			units[u.File]++
 		}
 	}
-	if units[0] < 4 || units[1] < 4 {
-		t.Fatalf("units of whole row groups and batches per file: %v", units)
+	if units[0] < 4 || units[1] < 4 || units[2] < 4 {
+		t.Fatalf("units of whole row groups, batches and CSV records per file: %v", units)
 	}
 	if got := concatData(t, tasks); !bytes.Equal(got, wantData) {
 		t.Errorf("dataset of 3 tasks differs from the single-process one: %s", firstDiff(got, wantData))
