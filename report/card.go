@@ -223,8 +223,8 @@ func (m *model) Card() ([]byte, error) {
 	st := m.Run.Stats
 	fmt.Fprintf(&b, "# %s\n\n", mdText(m.Name))
 	b.WriteString("## Summary\n\n")
-	fmt.Fprintf(&b, "%s documents (%s words, %s characters, about %s tokens) in %s, kept from %s documents read from %s by [sieve](https://github.com/sieve-data/sieve) %s.",
-		num(c.Docs), num(c.Words), num(c.Chars), num(c.Tokens), plural(m.keptLangs(), "language label"),
+	fmt.Fprintf(&b, "%s documents (%s words, %s characters, %s) in %s, kept from %s documents read from %s by [sieve](https://github.com/sieve-data/sieve) %s.",
+		num(c.Docs), num(c.Words), num(c.Chars), tokensPhrase(c), plural(m.keptLangs(), "language label"),
 		num(st.Read), plural(len(m.Run.Manifest.Inputs), "input file"), mdText(m.Run.Manifest.SieveVersion))
 	if c.Targeted > 0 {
 		fmt.Fprintf(&b, " %d of %d targeted languages meet their target.", c.Met, c.Targeted)
@@ -237,16 +237,20 @@ func (m *model) Card() ([]byte, error) {
 	b.WriteString(".\n\n")
 
 	b.WriteString("## Languages\n\n")
-	fmt.Fprintf(&b, "Estimated tokens are UTF-8 bytes / %s: %s\n\n", fmtFloat(m.Run.Coverage.BytesPerToken), tokenMethodShort)
-	b.WriteString("| Language | Label | Code | Documents | Words | Characters | Bytes | Est. tokens | Share (docs) | Share (tokens) | Target | Status |\n")
-	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
-	for i := range c.Langs {
-		l := &c.Langs[i]
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			mdCell(l.Name), l.Label, dash(l.Code), num(l.Docs), num(l.Words), num(l.Chars), num(l.Bytes), num(l.Tokens),
-			pct(l.DocShare), pct(l.TokenShare), targetText(l), statusText(l.Status))
+	if c.Tokenizer != nil {
+		m.writeExactLanguages(&b)
+	} else {
+		fmt.Fprintf(&b, "Estimated tokens are UTF-8 bytes / %s: %s\n\n", fmtFloat(m.Run.Coverage.BytesPerToken), tokenMethodShort)
+		b.WriteString("| Language | Label | Code | Documents | Words | Characters | Bytes | Est. tokens | Share (docs) | Share (tokens) | Target | Status |\n")
+		b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
+		for i := range c.Langs {
+			l := &c.Langs[i]
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				mdCell(l.Name), l.Label, dash(l.Code), num(l.Docs), num(l.Words), num(l.Chars), num(l.Bytes), num(l.Tokens),
+				pct(l.DocShare), pct(l.TokenShare), targetText(l), statusText(l.Status))
+		}
+		fmt.Fprintf(&b, "| **Total** | | | **%s** | **%s** | **%s** | **%s** | **%s** | 100%% | 100%% | | |\n\n", num(c.Docs), num(c.Words), num(c.Chars), num(c.Bytes), num(c.Tokens))
 	}
-	fmt.Fprintf(&b, "| **Total** | | | **%s** | **%s** | **%s** | **%s** | **%s** | 100%% | 100%% | | |\n\n", num(c.Docs), num(c.Words), num(c.Chars), num(c.Bytes), num(c.Tokens))
 
 	m.writeProcessing(&b)
 	m.writeFunnel(&b)
@@ -259,6 +263,51 @@ func (m *model) Card() ([]byte, error) {
 	b.WriteString("\n")
 	m.writeReproduction(&b)
 	return b.Bytes(), nil
+}
+
+// writeExactLanguages writes the languages table of a run that counted tokens with a
+// tokenizer: exact tokens and tokens per word instead of the estimate.
+func (m *model) writeExactLanguages(b *bytes.Buffer) {
+	c := m.Cov
+	fmt.Fprintf(b, "%s\n\n", tokenizerText(c.Tokenizer, "`"))
+	b.WriteString("| Language | Label | Code | Documents | Words | Characters | Bytes | Tokens | Tokens/word | Share (docs) | Share (tokens) | Target | Status |\n")
+	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
+	for i := range c.Langs {
+		l := &c.Langs[i]
+		fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdCell(l.Name), l.Label, dash(l.Code), num(l.Docs), num(l.Words), num(l.Chars), num(l.Bytes), num(l.Tokens),
+			fertility(l.Fertility), pct(l.DocShare), pct(l.TokenShare), targetText(l), statusText(l.Status))
+	}
+	fmt.Fprintf(b, "| **Total** | | | **%s** | **%s** | **%s** | **%s** | **%s** | **%s** | 100%% | 100%% | | |\n\n",
+		num(c.Docs), num(c.Words), num(c.Chars), num(c.Bytes), num(c.Tokens), fertility(c.Fertility))
+}
+
+// tokensPhrase is the token figure of the summary: exact under the tokenizer, or an estimate.
+func tokensPhrase(c *Coverage) string {
+	if c.Tokenizer == nil {
+		return "about " + num(c.Tokens) + " tokens"
+	}
+	return num(c.Tokens) + " tokens"
+}
+
+// tokenizerText says how exact token counts were made and what tokens per word mean. code
+// quotes the file name and checksum (Markdown backticks; "" for HTML, which escapes them).
+func tokenizerText(t *pipeline.TokenizerInfo, code string) string {
+	file := t.File
+	if code != "" {
+		file = codeSpanSafe(file)
+	}
+	return "Tokens are exact counts under " + code + file + code + " (" + t.Family + ", SHA-256 " + code + t.SHA256 + code +
+		"): each kept document encoded as Hugging Face tokenizers do, without special tokens (add the BOS/EOS your training puts around each document). " +
+		"Tokens per word (fertility) is how many tokens this tokenizer spends on a word of the language: the higher it is, the more a model trained with it pays per word, and the less text of the language fits a context window or a token budget. " +
+		"English takes about 1.2 to 1.5 tokens per word on current tokenizers; languages and scripts a tokenizer saw little of often take 2 to 4, and some scripts far more."
+}
+
+func fertility(f float64) string {
+	if f == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(f, 'f', 2, 64)
 }
 
 const tokenMethodShort = "a rough estimate that holds across scripts better than counting words (byte-level BPE tokenizers split text into pieces of about 4 bytes on the English-heavy data they are trained on, and into more, shorter pieces for languages and scripts they saw little of, so real counts for underrepresented languages are usually higher). Count with your own tokenizer for exact figures."
@@ -558,7 +607,11 @@ func (m *model) limitations() []string {
 	if len(m.dedupStages()) == 0 {
 		out = append(out, "No deduplication stage ran.")
 	}
-	out = append(out, fmt.Sprintf("Token counts are estimates (UTF-8 bytes / %s), not the output of any tokenizer.", fmtFloat(m.Run.Coverage.BytesPerToken)))
+	if m.Cov.Tokenizer == nil {
+		out = append(out, fmt.Sprintf("Token counts are estimates (UTF-8 bytes / %s), not the output of any tokenizer.", fmtFloat(m.Run.Coverage.BytesPerToken)))
+	} else {
+		out = append(out, "Token counts hold for the tokenizer named above only; another model's tokenizer splits the same text differently.")
+	}
 	var reviewed, drawn int
 	for _, a := range m.Audits {
 		s := m.Summaries[a.Label]
@@ -665,6 +718,9 @@ func targetText(l *LangCoverage) string {
 	}
 	if l.Target.MinWords > 0 {
 		parts = append(parts, "≥ "+num(l.Target.MinWords)+" words")
+	}
+	if l.Target.MinTokens > 0 {
+		parts = append(parts, "≥ "+num(l.Target.MinTokens)+" tokens")
 	}
 	if len(parts) == 0 {
 		return "present"

@@ -31,9 +31,12 @@ type LangCoverage struct {
 	Status   Status
 
 	Docs, Words, Chars, Bytes int64
-	Tokens                    int64   // estimated: Bytes / bytes_per_token, rounded
-	DocShare                  float64 // of the dataset's kept documents
-	TokenShare                float64 // of the dataset's estimated tokens
+	// Tokens is exact when the run counted tokens (Coverage.Tokenizer is set), else
+	// estimated: Bytes / bytes_per_token, rounded.
+	Tokens     int64
+	Fertility  float64 // tokens per word, with exact tokens; 0 otherwise or without words
+	DocShare   float64 // of the dataset's kept documents
+	TokenShare float64 // of the dataset's tokens
 
 	Read     int64 // documents that carried the label: kept + rejected
 	Removed  []Removal
@@ -71,7 +74,11 @@ type Coverage struct {
 	Langs                     []LangCoverage
 	Docs, Words, Chars, Bytes int64
 	Tokens                    int64
-	Targeted, Met             int // targeted languages, and how many meet their target
+	Fertility                 float64 // tokens per word over the dataset, with exact tokens
+	Targeted, Met             int     // targeted languages, and how many meet their target
+	// Tokenizer is the tokenizer the run counted tokens with (stats.json); nil when the
+	// token figures are estimates.
+	Tokenizer *pipeline.TokenizerInfo
 }
 
 // ComputeCoverage compares the per-language counts of st with the targets of cov. stages
@@ -99,6 +106,12 @@ func ComputeCoverage(st *pipeline.Stats, cov pipeline.Coverage, stages []string)
 		if t.MinWords == 0 {
 			t.MinWords = cov.Default.MinWords
 		}
+		if t.MinTokens == 0 {
+			t.MinTokens = cov.Default.MinTokens
+		}
+		if t.MinTokens > 0 && st.Tokenizer == nil {
+			return nil, fmt.Errorf("coverage.targets.%s.min_tokens: this run counted no tokens (it ran without coverage.tokenizer), so a token target cannot be checked", k)
+		}
 		targets[label] = t
 	}
 	// Data labels are canonicalised too, so that a target "swa_Latn" finds "swh_Latn".
@@ -106,7 +119,7 @@ func ComputeCoverage(st *pipeline.Stats, cov pipeline.Coverage, stages []string)
 	for label := range st.Langs {
 		seen[lang.Canonical(label)] = label
 	}
-	c := &Coverage{}
+	c := &Coverage{Tokenizer: st.Tokenizer}
 	var labels []string
 	for label := range st.Langs {
 		labels = append(labels, label)
@@ -130,12 +143,18 @@ func ComputeCoverage(st *pipeline.Stats, cov pipeline.Coverage, stages []string)
 			Docs: ls.Docs, Words: ls.Words, Chars: ls.Chars, Bytes: ls.Bytes,
 			Tokens: int64(math.Round(float64(ls.Bytes) / bpt)),
 		}
+		if c.Tokenizer != nil {
+			lc.Tokens = ls.Tokens
+			if ls.Words > 0 {
+				lc.Fertility = float64(ls.Tokens) / float64(ls.Words)
+			}
+		}
 		switch {
 		case !targeted:
 			lc.Status = StatusUntargeted
 		case ls.Docs == 0:
 			lc.Status = StatusMissing
-		case ls.Docs < t.MinDocs || ls.Words < t.MinWords:
+		case ls.Docs < t.MinDocs || ls.Words < t.MinWords || lc.Tokens < t.MinTokens:
 			lc.Status = StatusUnder
 		default:
 			lc.Status = StatusMet
@@ -167,6 +186,9 @@ func ComputeCoverage(st *pipeline.Stats, cov pipeline.Coverage, stages []string)
 			}
 		}
 		c.Langs = append(c.Langs, lc)
+	}
+	if c.Tokenizer != nil && c.Words > 0 {
+		c.Fertility = float64(c.Tokens) / float64(c.Words)
 	}
 	for i := range c.Langs {
 		l := &c.Langs[i]

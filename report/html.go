@@ -77,9 +77,10 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return n
 	},
-	"reasons": reasonsPlain,
-	"params":  func(p map[string]any) string { return strings.ReplaceAll(paramText(p), "`", "") },
-	"dash":    dash,
+	"reasons":   reasonsPlain,
+	"params":    func(p map[string]any) string { return strings.ReplaceAll(paramText(p), "`", "") },
+	"dash":      dash,
+	"fertility": fertility,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -91,16 +92,16 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 </head>
 <body>
 <h1>{{.M.Name}}</h1>
-<p>{{num .C.Docs}} documents ({{num .C.Words}} words, {{num .C.Chars}} characters, about {{num .C.Tokens}} tokens) in {{.KeptLangs}}, kept from {{num .St.Read}} documents read from {{.Inputs}} by sieve {{.M.Run.Manifest.SieveVersion}}.{{if .C.Targeted}} <strong>{{.C.Met}} of {{.C.Targeted}} targeted languages meet their target.</strong>{{end}}
+<p>{{num .C.Docs}} documents ({{num .C.Words}} words, {{num .C.Chars}} characters, {{.TokensPhrase}}) in {{.KeptLangs}}, kept from {{num .St.Read}} documents read from {{.Inputs}} by sieve {{.M.Run.Manifest.SieveVersion}}.{{if .C.Targeted}} <strong>{{.C.Met}} of {{.C.Targeted}} targeted languages meet their target.</strong>{{end}}
 The dataset card is <a href="README.md">README.md</a>; the figures come from <code>stats.json</code>.</p>
 
 <h2>Languages</h2>
 {{.DocsChart}}
-<p class="muted">Estimated tokens are UTF-8 bytes / {{.BPT}}: {{.TokenMethod}}</p>
+{{if .C.Tokenizer}}<p class="muted">{{.TokenizerText}}</p>{{else}}<p class="muted">Estimated tokens are UTF-8 bytes / {{.BPT}}: {{.TokenMethod}}</p>{{end}}
 <table>
-<tr><th>Language</th><th>Label</th><th>Code</th><th>Documents</th><th>Words</th><th>Characters</th><th>Bytes</th><th>Est. tokens</th><th>Share (docs)</th><th>Share (tokens)</th><th>Target</th><th>Status</th><th>Audit</th></tr>
-{{range .Langs}}<tr><td>{{.Name}}</td><td><code>{{.Label}}</code></td><td>{{dash .Code}}</td><td class="n">{{num .Docs}}</td><td class="n">{{num .Words}}</td><td class="n">{{num .Chars}}</td><td class="n">{{num .Bytes}}</td><td class="n">{{num .Tokens}}</td><td class="n">{{pct .DocShare}}</td><td class="n">{{pct .TokenShare}}</td><td>{{target .}}</td><td><span class="badge {{badge .}}">{{status .Status}}</span></td><td>{{if call $.Audited .Label}}<a href="audit/{{.Label}}.md">audit/{{.Label}}.md</a>{{else}}–{{end}}</td></tr>
-{{end}}<tr class="total"><td>Total</td><td></td><td></td><td class="n">{{num .C.Docs}}</td><td class="n">{{num .C.Words}}</td><td class="n">{{num .C.Chars}}</td><td class="n">{{num .C.Bytes}}</td><td class="n">{{num .C.Tokens}}</td><td class="n">100%</td><td class="n">100%</td><td></td><td></td><td></td></tr>
+<tr><th>Language</th><th>Label</th><th>Code</th><th>Documents</th><th>Words</th><th>Characters</th><th>Bytes</th>{{if .C.Tokenizer}}<th>Tokens</th><th>Tokens/word</th>{{else}}<th>Est. tokens</th>{{end}}<th>Share (docs)</th><th>Share (tokens)</th><th>Target</th><th>Status</th><th>Audit</th></tr>
+{{range .Langs}}<tr><td>{{.Name}}</td><td><code>{{.Label}}</code></td><td>{{dash .Code}}</td><td class="n">{{num .Docs}}</td><td class="n">{{num .Words}}</td><td class="n">{{num .Chars}}</td><td class="n">{{num .Bytes}}</td><td class="n">{{num .Tokens}}</td>{{if $.C.Tokenizer}}<td class="n">{{fertility .Fertility}}</td>{{end}}<td class="n">{{pct .DocShare}}</td><td class="n">{{pct .TokenShare}}</td><td>{{target .}}</td><td><span class="badge {{badge .}}">{{status .Status}}</span></td><td>{{if call $.Audited .Label}}<a href="audit/{{.Label}}.md">audit/{{.Label}}.md</a>{{else}}–{{end}}</td></tr>
+{{end}}<tr class="total"><td>Total</td><td></td><td></td><td class="n">{{num .C.Docs}}</td><td class="n">{{num .C.Words}}</td><td class="n">{{num .C.Chars}}</td><td class="n">{{num .C.Bytes}}</td><td class="n">{{num .C.Tokens}}</td>{{if .C.Tokenizer}}<td class="n">{{fertility .C.Fertility}}</td>{{end}}<td class="n">100%</td><td class="n">100%</td><td></td><td></td><td></td></tr>
 </table>
 
 <h2>Removal funnel</h2>
@@ -200,9 +201,16 @@ func (m *model) HTML() ([]byte, error) {
 	}
 	data := map[string]any{
 		"M": m, "C": m.Cov, "St": m.Run.Stats, "Langs": langs, "KeptLangs": plural(m.keptLangs(), "language label"), "Inputs": plural(len(m.Run.Manifest.Inputs), "input file"),
-		"CSP":         contentPolicy(),
-		"BPT":         fmtFloat(m.Run.Coverage.BytesPerToken),
-		"TokenMethod": tokenMethodShort,
+		"CSP":          contentPolicy(),
+		"BPT":          fmtFloat(m.Run.Coverage.BytesPerToken),
+		"TokenMethod":  tokenMethodShort,
+		"TokensPhrase": tokensPhrase(m.Cov),
+		"TokenizerText": func() string {
+			if m.Cov.Tokenizer == nil {
+				return ""
+			}
+			return tokenizerText(m.Cov.Tokenizer, "")
+		}(),
 		"DocsChart":   template.HTML(docsChart(m.Cov)),
 		"FunnelChart": template.HTML(funnelChart(m.Run.Stats)),
 		"LengthChart": template.HTML(lengthChart(dist)),

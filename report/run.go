@@ -7,6 +7,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +73,9 @@ func LoadRun(dir string, cov *pipeline.Coverage) (*Run, error) {
 	}
 	if cov != nil {
 		r.Coverage = *cov
+		if err := checkTokenizer(cov, r.Stats); err != nil {
+			return nil, err
+		}
 	} else {
 		c, err := manifestCoverage(r.Manifest)
 		if err != nil {
@@ -95,6 +100,33 @@ func LoadRun(dir string, cov *pipeline.Coverage) (*Run, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkTokenizer refuses a coverage section naming another tokenizer than the one the run
+// counted tokens with: token counts come from stats.json, and a report cannot recount them
+// without reprocessing every kept document.
+func checkTokenizer(cov *pipeline.Coverage, st *pipeline.Stats) error {
+	if cov.Tokenizer == "" {
+		return nil // the run's token figures, exact or estimated, stand as recorded
+	}
+	if st.Tokenizer == nil {
+		return fmt.Errorf("coverage.tokenizer: %s: this run counted no tokens (it ran without coverage.tokenizer), and sieve report does not reprocess the dataset to count them: rerun sieve run with the tokenizer, or drop coverage.tokenizer from the report's config", cov.Tokenizer)
+	}
+	sum := ""
+	if cov.Loaded != nil {
+		sum = cov.Loaded.Info.SHA256
+	} else {
+		data, err := os.ReadFile(cov.Tokenizer)
+		if err != nil {
+			return fmt.Errorf("coverage.tokenizer: %w", err)
+		}
+		h := sha256.Sum256(data)
+		sum = hex.EncodeToString(h[:])
+	}
+	if sum != st.Tokenizer.SHA256 {
+		return fmt.Errorf("coverage.tokenizer: %s (sha256 %.12s) is not the tokenizer this run counted tokens with, %s (sha256 %.12s), and sieve report does not reprocess the dataset to recount: rerun sieve run with the new tokenizer", cov.Tokenizer, sum, st.Tokenizer.File, st.Tokenizer.SHA256)
+	}
+	return nil
 }
 
 func readJSON(path string, v any) error {

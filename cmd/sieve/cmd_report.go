@@ -22,7 +22,8 @@ func reportCommand() *cli.Command {
 		ArgsUsage: "RUN_DIR",
 		Description: "Reads stats.json, manifest.json, the dataset files and the rejects of RUN_DIR; nothing is reprocessed.\n" +
 			"Verdicts ticked in audit/<lang>.md are kept and counted. With -c, the coverage section (targets,\n" +
-			"audit_samples, seed, bytes_per_token, license, pretty_name) comes from FILE instead of the run's manifest.",
+			"audit_samples, seed, bytes_per_token, license, pretty_name) comes from FILE instead of the run's manifest.\n" +
+			"Token counts are the run's: a tokenizer in FILE must be the one the run counted with (report does not recount).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "take the coverage section from pipeline YAML `FILE`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
@@ -74,6 +75,9 @@ func printReport(c *cli.Context, dir string, res *report.Result) {
 			target = fmt.Sprintf("%d docs", l.Target.MinDocs)
 			if l.Target.MinWords > 0 {
 				target = fmt.Sprintf("%d words", l.Target.MinWords)
+			}
+			if l.Target.MinTokens > 0 {
+				target = fmt.Sprintf("%d tokens", l.Target.MinTokens)
 			}
 		}
 		name := l.Name

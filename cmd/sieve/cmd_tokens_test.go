@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,5 +84,114 @@ func TestTokensCommand(t *testing.T) {
 	}
 	if code, _, stderr := sieve(t, "tokens", "-t", unsupported, in); code != 2 || !strings.Contains(stderr, `model.type: "WordPiece"`) {
 		t.Errorf("WordPiece tokenizer: exit %d, %q", code, stderr)
+	}
+}
+
+// TestRunCountsTokens runs a pipeline with coverage.tokenizer and checks stats.json's
+// per-language tokens against a recount of the kept texts, the card's tokens-per-word
+// column, a min_tokens target, and that sieve report -c refuses another tokenizer.
+func TestRunCountsTokens(t *testing.T) {
+	dir := t.TempDir()
+	corpus, err := filepath.Abs("../../testdata/corpus/quickstart.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bytelevel.json", "sentencepiece.json"} {
+		data, err := os.ReadFile("../../lang/tokenizer/testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := func(tok string) string {
+		return "inputs: [" + strconv.Quote(corpus) + "]\n" +
+			"stages:\n  - length: {min_chars: 40}\n  - langid: {candidates: [yor_Latn, swh_Latn, eng_Latn], below: und}\n" +
+			"output: {format: jsonl, compression: none}\n" +
+			"coverage:\n  tokenizer: " + tok + "\n  targets:\n    yor_Latn: {min_tokens: 1}\n    swh_Latn: {min_tokens: 100000000}\n"
+	}
+	cfgPath := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(cfgPath, []byte(config("bytelevel.json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if code, _, stderr := sieve(t, "run", "-c", cfgPath, "-o", run, "--workers", "2", "--quiet"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	var st struct {
+		Tokenizer struct{ File, SHA256, Family string }
+		Languages map[string]struct{ Docs, Words, Tokens int64 }
+	}
+	raw, err := os.ReadFile(filepath.Join(run, "stats.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(filepath.Join(dir, "bytelevel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Tokenizer.SHA256 != tok.SHA256() || st.Tokenizer.Family != "byte-level BPE" || filepath.Base(st.Tokenizer.File) != "bytelevel.json" {
+		t.Errorf("stats.json tokenizer: %+v", st.Tokenizer)
+	}
+	c := tok.NewCounter()
+	for lang, ls := range st.Languages {
+		files, _ := filepath.Glob(filepath.Join(run, "data", lang, "*.jsonl"))
+		var n, docs int64
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				var rec struct{ Text string }
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatal(err)
+				}
+				n += int64(c.Count(rec.Text))
+				docs++
+			}
+		}
+		if docs != ls.Docs || n != ls.Tokens {
+			t.Errorf("%s: stats say %d docs, %d tokens; the data files hold %d docs, %d tokens", lang, ls.Docs, ls.Tokens, docs, n)
+		}
+	}
+	yor := st.Languages["yor_Latn"]
+	if yor.Tokens == 0 || yor.Words == 0 {
+		t.Fatalf("yor_Latn: %+v", yor)
+	}
+	card, err := os.ReadFile(filepath.Join(run, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fert := strconv.FormatFloat(float64(yor.Tokens)/float64(yor.Words), 'f', 2, 64)
+	for _, want := range []string{"| Tokens | Tokens/word |", "bytelevel.json` (byte-level BPE, SHA-256 `" + tok.SHA256() + "`)", "| " + fert + " |", "≥ 100,000,000 tokens | ⚠️ under target", "≥ 1 tokens | ✅ met"} {
+		if !strings.Contains(string(card), want) {
+			t.Errorf("card lacks %q", want)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(run, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "<th>Tokens/word</th>") || !strings.Contains(string(page), ">"+fert+"<") {
+		t.Error("report.html lacks the tokens-per-word column")
+	}
+
+	if code, _, stderr := sieve(t, "report", "-q", run); code != 0 {
+		t.Errorf("report: exit %d: %s", code, stderr)
+	}
+	other := filepath.Join(dir, "other.yaml")
+	if err := os.WriteFile(other, []byte(config("sentencepiece.json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := sieve(t, "report", "-q", "-c", other, run); code == 0 || !strings.Contains(stderr, "is not the tokenizer this run counted tokens with") {
+		t.Errorf("report -c with another tokenizer: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := sieve(t, "report", "-q", "-c", cfgPath, run); code != 0 {
+		t.Errorf("report -c with the run's tokenizer: exit %d: %s", code, stderr)
 	}
 }
