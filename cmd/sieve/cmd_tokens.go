@@ -119,6 +119,9 @@ func countTokens(c *cli.Context, tok *tokenizer.Tokenizer, in io.Reader, name st
 	if err := sc.Err(); err != nil {
 		return cli.Exit(fmt.Sprintf("%s: %v", name, err), 1)
 	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	if c.Bool("summary") {
 		secs := time.Since(start).Seconds()
 		fertility := 0.0

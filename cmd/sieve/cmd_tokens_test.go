@@ -181,6 +181,24 @@ func TestRunCountsTokens(t *testing.T) {
 		t.Error("report.html lacks the tokens-per-word column")
 	}
 
+	// Task mode (two tasks and a merge) counts the same tokens.
+	tasks := filepath.Join(dir, "tasks")
+	if code, _, stderr := sieve(t, "run", "-c", cfgPath, "-o", tasks, "--task-count", "2", "--quiet"); code != 0 {
+		t.Fatalf("task mode: exit %d: %s", code, stderr)
+	}
+	var st2 struct {
+		Tokenizer struct{ SHA256 string }
+		Languages map[string]struct{ Tokens int64 }
+	}
+	if raw, err := os.ReadFile(filepath.Join(tasks, "stats.json")); err != nil || json.Unmarshal(raw, &st2) != nil {
+		t.Fatalf("task mode stats: %v", err)
+	}
+	for lang, ls := range st.Languages {
+		if st2.Languages[lang].Tokens != ls.Tokens || st2.Tokenizer.SHA256 != st.Tokenizer.SHA256 {
+			t.Errorf("%s: %d tokens in task mode, %d in one process", lang, st2.Languages[lang].Tokens, ls.Tokens)
+		}
+	}
+
 	if code, _, stderr := sieve(t, "report", "-q", run); code != 0 {
 		t.Errorf("report: exit %d: %s", code, stderr)
 	}
