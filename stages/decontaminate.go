@@ -357,6 +357,7 @@ func (b *decontBuilder) read(i int, ref *DecontReference, baseDir string) error 
 // record adds the texts of one reference record.
 func (b *decontBuilder) record(doc *pipeline.Document, fields []string, rs *refStats) error {
 	file := b.intern(b.fileIdx, &b.d.files, doc.Origin.File)
+	textDone := false // the first field: the reader's text, unless it could not take it
 	if doc.IsRejected() {
 		switch doc.Rejected.Reason {
 		case formats.ReasonEmptyText, formats.ReasonAdapterEmptyOutput, formats.ReasonAdapterEmptyPrompt:
@@ -364,9 +365,18 @@ func (b *decontBuilder) record(doc *pipeline.Document, fields []string, rs *refS
 			if len(fields) == 1 || doc.Instruction != nil {
 				return nil
 			}
+			textDone = true
+		case formats.ReasonMissingText:
+			// a first field holding a list of texts: the reader leaves it in Meta
+			if _, ok := pipeline.LookupField(doc.Meta, fields[0]); !ok || fields[0] == "" {
+				return fmt.Errorf("%s: %s (%s)", doc.Origin, doc.Rejected.Detail, doc.Rejected.Reason)
+			}
 		default:
 			return fmt.Errorf("%s: %s (%s)", doc.Origin, doc.Rejected.Detail, doc.Rejected.Reason)
 		}
+	} else if doc.Instruction == nil {
+		b.text(doc.Text, file, fields[0], doc.Origin, rs)
+		textDone = true
 	}
 	if in := doc.Instruction; in != nil {
 		for k, m := range in.Messages {
@@ -378,10 +388,7 @@ func (b *decontBuilder) record(doc *pipeline.Document, fields []string, rs *refS
 		return nil
 	}
 	for j, f := range fields {
-		if j == 0 {
-			if !doc.IsRejected() {
-				b.text(doc.Text, file, f, doc.Origin, rs)
-			}
+		if j == 0 && textDone {
 			continue
 		}
 		v, ok := pipeline.LookupField(doc.Meta, f)
@@ -488,8 +495,12 @@ func (d *Decontaminate) Process(_ context.Context, doc *pipeline.Document) (pipe
 	if label != "" {
 		label = " (" + label + ")"
 	}
-	return pipeline.Rejectf("decontaminate.overlap", "%d reference n-grams shared (min_overlap %d); first from %s%s at %q",
-		shared, d.cfg.MinOverlap, it.pos, label, m.excerpt), nil
+	plural := "s"
+	if shared == 1 {
+		plural = ""
+	}
+	return pipeline.Rejectf("decontaminate.overlap", "%d reference n-gram%s shared (min_overlap %d); first from %s%s at %q",
+		shared, plural, d.cfg.MinOverlap, it.pos, label, m.excerpt), nil
 }
 
 // scan looks up every n-gram of text and notes the matches in sc and m. The first match

@@ -88,7 +88,7 @@ func TestDecontaminateVerdicts(t *testing.T) {
 		{name: "apostrophes", text: strings.ReplaceAll(refLine(t, "sentences.txt", 3), "'", "’"), wantDetail: `^11 reference n-grams shared .*` + sentences + `:3 `},
 		{name: "short document", text: "Kí ni orúkọ ìlú?"},
 		{name: "twelve words of a sentence", text: "Leo: " + words(swa, 0, 12) + "."},
-		{name: "thirteen words of a sentence", text: "Leo: " + words(swa, 5, 18) + ".", wantDetail: `^1 reference n-grams shared .*` + sentences + `:2 at "Dar es Salaam`},
+		{name: "thirteen words of a sentence", text: "Leo: " + words(swa, 5, 18) + ".", wantDetail: `^1 reference n-gram shared .*` + sentences + `:2 at "Dar es Salaam`},
 		{name: "sentence split by a word", text: words(swa, 0, 11) + " sasa " + words(swa, 11, 21)},
 		{name: "no overlap", text: "Manoma a jihar Kano sun ce damina ta bana ta yi kyau, kuma suna sa ran girbi mai yawa na gero da dawa."},
 		{name: "amharic", text: "ዜና፡ " + amh, wantDetail: `^6 reference n-grams shared .*` + sentences + `:4 at "የአዲስ አበባ`},
@@ -102,13 +102,13 @@ func TestDecontaminateVerdicts(t *testing.T) {
 		{name: "chinese", text: "新闻：" + zho, wantDetail: `^11 reference n-grams shared .*` + sentences + `:8 at "北京大学`},
 		{name: "chinese unrelated", text: "今天上午，市政府宣布将在城市东部修建一座新的公园，预计明年春天向市民开放。"},
 		{name: "whole short question", text: "Swali: mlima mrefu zaidi barani Afrika unaitwa nini na uko nchi gani? Jibu kesho.",
-			wantDetail: `^1 reference n-grams shared .*benchmarks/qa\.jsonl:2 \(question\) at "mlima mrefu zaidi barani Afrika unaitwa nini na uko nchi gani"$`},
+			wantDetail: `^1 reference n-gram shared .*benchmarks/qa\.jsonl:2 \(question\) at "mlima mrefu zaidi barani Afrika unaitwa nini na uko nchi gani"$`},
 		{name: "short question cut", text: "Swali: mlima mrefu zaidi barani Afrika unaitwa nini na uko nchi?"},
 		{name: "question below min_ngram", text: "Kí ni orúkọ ìlú? Ìbàdàn ni."},
 		{name: "tsv passage", text: "Habari za kilimo. " + words(refLine(t, "reading.tsv", 2), 1, 23),
 			wantDetail: `^10 reference n-grams shared .*benchmarks/reading\.tsv:2 \(passage\) at "Wakulima wa kahawa`},
 		{name: "tsv question", text: "Kí ló mú kí èso kòkó dín kù ní ìpínlẹ̀ Ondo lọ́dún yìí?",
-			wantDetail: `^1 reference n-grams shared .*benchmarks/reading\.tsv:3 \(question\) `},
+			wantDetail: `^1 reference n-gram shared .*benchmarks/reading\.tsv:3 \(question\) `},
 		{name: "empty", text: ""},
 	}
 	for _, tt := range tests {
@@ -181,7 +181,7 @@ func TestDecontaminateNGramSizes(t *testing.T) {
 				}
 				return
 			}
-			if !strings.HasPrefix(v.Detail, fmt.Sprintf("%d reference n-grams shared", tt.wantShare)) {
+			if !regexp.MustCompile(fmt.Sprintf(`^%d reference n-grams? shared`, tt.wantShare)).MatchString(v.Detail) {
 				t.Fatalf("verdict %+v, want %d shared", v, tt.wantShare)
 			}
 		})
@@ -244,6 +244,40 @@ func TestDecontaminateInstruction(t *testing.T) {
 			}
 			if v.Reason != "decontaminate.overlap" || !regexp.MustCompile(tt.wantDetail).MatchString(v.Detail) {
 				t.Fatalf("verdict %+v, want detail ~ %s", v, tt.wantDetail)
+			}
+		})
+	}
+}
+
+// The first of text_fields may hold a list of texts, or be empty in a record: the other
+// fields of the record are still reference text.
+func TestDecontaminateFieldShapes(t *testing.T) {
+	dir := t.TempDir()
+	a := "Kilimanjaro ndio mlima mrefu zaidi barani Afrika na uko kaskazini mashariki mwa Tanzania"
+	q := "Mlima gani ni mrefu zaidi barani Afrika na uko katika nchi gani ya Afrika Mashariki"
+	files := map[string]string{
+		"list.jsonl":  fmt.Sprintf(`{"answers": [%q, "1961"], "q": %q}`+"\n", a, q),
+		"empty.jsonl": fmt.Sprintf(`{"answers": "", "q": %q}`+"\n"+`{"answers": %q, "q": null}`+"\n", q, a),
+		"empty.csv":   fmt.Sprintf("answers,q\n,%s\n%s,\n", q, a),
+	}
+	for name, content := range files {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultDecontaminateConfig()
+			cfg.References = []DecontReference{{Path: name, TextFields: []string{"answers", "q"}}}
+			d, err := NewDecontaminate(cfg, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, text := range []string{a, q} {
+				if v, _ := d.Process(context.Background(), &pipeline.Document{Text: "Swali: " + text + "."}); v.Kept() {
+					t.Errorf("%q kept", text)
+				}
+			}
+			if refs := d.Report()["references"].([]refStats); refs[0].Texts != 2 {
+				t.Errorf("report %+v, want 2 texts", refs[0])
 			}
 		})
 	}
