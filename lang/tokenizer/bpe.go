@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"hash/maphash"
 	"math"
 	"unicode/utf8"
 )
@@ -14,7 +15,7 @@ const noRank = math.MaxInt32
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
 func (t *Tokenizer) pairRank(a, b int32) (int32, int32) {
-	if m, ok := t.merges[pairKey(a, b)]; ok {
+	if m, ok := t.merges.get(a, b); ok {
 		return m.rank, m.id
 	}
 	return noRank, -1
@@ -42,7 +43,7 @@ func (t *Tokenizer) encodeWord(w *bpeWork, word []byte, out []int32) []int32 {
 	if len(word) == 0 {
 		return out
 	}
-	if t.ignoreMerges {
+	if t.ignoreMerges && t.maybeInVocab(word) {
 		if id, ok := t.vocab[string(word)]; ok {
 			return append(out, id)
 		}
@@ -72,10 +73,12 @@ func (t *Tokenizer) initSymbols(word []byte, syms []int32) []int32 {
 				ch = one[:n]
 			}
 		} else {
-			_, n := utf8.DecodeRune(word[i:])
+			r, n := utf8.DecodeRune(word[i:])
 			ch = word[i : i+n]
 			i += n
-			if v, ok := t.vocab[string(ch)]; ok {
+			if r < 0x10000 && n > 1 || r < utf8.RuneSelf {
+				id = t.runeID[r] // valid BMP character: no map lookup
+			} else if v, ok := t.vocab[string(ch)]; ok {
 				id = v
 			}
 		}
@@ -105,6 +108,14 @@ func (t *Tokenizer) initSymbols(word []byte, syms []int32) []int32 {
 		syms = append(syms, t.unkID)
 	}
 	return syms
+}
+
+// maybeInVocab reports whether word may be a vocabulary string: false means it is not
+// (a filter of the vocabulary's hashes, small enough to stay in the processor's cache,
+// answers most lookups of words the vocabulary does not have).
+func (t *Tokenizer) maybeInVocab(word []byte) bool {
+	h := maphash.Bytes(t.seed, word)
+	return t.vocabBits[(h>>6)&uint64(len(t.vocabBits)-1)]&(1<<(h&63)) != 0
 }
 
 func (t *Tokenizer) hasByteTokens(ch []byte) bool {

@@ -6,12 +6,10 @@ import (
 )
 
 // wordCache maps pieces of text to their token ids: an open-addressing hash table over two
-// arenas (piece bytes and ids), so that neither a hit nor an insert allocates. It is bounded:
-// when the table is half full or an arena is used up it is emptied and starts again, which
-// keeps it fitted to the text the counter sees now (a worker moving from Yoruba to Amharic
-// documents stops paying for Yoruba words).
+// arenas (piece bytes and ids), so that neither a hit nor an insert allocates. It is
+// bounded; a Counter keeps two of them as generations (see Counter.piece), so that when the
+// current one fills up the pieces still in use survive and the others are dropped.
 type wordCache struct {
-	seed  maphash.Seed
 	slots []cacheSlot
 	mask  uint64
 	used  int
@@ -26,15 +24,14 @@ type cacheSlot struct {
 }
 
 const (
-	cacheSlots    = 1 << 15 // 16k pieces at most
-	cacheKeyBytes = 1 << 19
-	cacheIDs      = 1 << 17
+	cacheSlots    = 1 << 16 // 32k pieces at most per generation
+	cacheKeyBytes = 1 << 20
+	cacheIDs      = 1 << 18
 	maxCachedWord = 256 // longer pieces are not cached
 )
 
 func newWordCache() *wordCache {
 	return &wordCache{
-		seed:  maphash.MakeSeed(),
 		slots: make([]cacheSlot, cacheSlots),
 		mask:  cacheSlots - 1,
 		keys:  make([]byte, 0, cacheKeyBytes),
@@ -42,11 +39,11 @@ func newWordCache() *wordCache {
 	}
 }
 
-func (c *wordCache) hash(word []byte) uint64 {
-	return maphash.Bytes(c.seed, word) | 1
+func cacheHash(seed maphash.Seed, word []byte) uint64 {
+	return maphash.Bytes(seed, word) | 1
 }
 
-// get returns the cached ids of word.
+// get returns the cached ids of word, whose hash is h.
 func (c *wordCache) get(h uint64, word []byte) ([]int32, bool) {
 	for i := h & c.mask; ; i = (i + 1) & c.mask {
 		s := &c.slots[i]
@@ -59,14 +56,20 @@ func (c *wordCache) get(h uint64, word []byte) ([]int32, bool) {
 	}
 }
 
-// put stores the ids of word (which get did not find).
+// full reports whether the cache has no room for a piece of n bytes and k ids.
+func (c *wordCache) full(n, k int) bool {
+	return c.used >= len(c.slots)/2 || len(c.keys)+n > cap(c.keys) || len(c.ids)+k > cap(c.ids)
+}
+
+func (c *wordCache) reset() {
+	clear(c.slots)
+	c.used = 0
+	c.keys = c.keys[:0]
+	c.ids = c.ids[:0]
+}
+
+// put stores the ids of word (which get did not find; the cache is not full).
 func (c *wordCache) put(h uint64, word []byte, ids []int32) {
-	if c.used >= len(c.slots)/2 || len(c.keys)+len(word) > cap(c.keys) || len(c.ids)+len(ids) > cap(c.ids) {
-		clear(c.slots)
-		c.used = 0
-		c.keys = c.keys[:0]
-		c.ids = c.ids[:0]
-	}
 	i := h & c.mask
 	for c.slots[i].hash != 0 {
 		i = (i + 1) & c.mask

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"hash/maphash"
 	"unicode/utf8"
 )
 
@@ -10,7 +11,9 @@ import (
 // per worker. In steady state (pieces found in the cache) counting allocates nothing.
 type Counter struct {
 	t       *Tokenizer
-	cache   *wordCache
+	seed    maphash.Seed
+	cache   *wordCache // current generation
+	old     *wordCache // previous generation
 	work    bpeWork
 	text    []byte
 	nb      normBufs
@@ -22,9 +25,11 @@ type Counter struct {
 	emit    bool    // collect ids, not only count
 }
 
-// NewCounter returns a Counter with an empty cache of about 1.5 MB.
+// NewCounter returns a Counter with an empty cache (two generations of 32k pieces, about
+// 7 MB).
 func (t *Tokenizer) NewCounter() *Counter {
-	return &Counter{t: t, cache: newWordCache(), scratch: make([][]byte, len(t.pre)), spans: make([][]span, len(t.pre))}
+	return &Counter{t: t, seed: maphash.MakeSeed(), cache: newWordCache(), old: newWordCache(),
+		scratch: make([][]byte, len(t.pre)), spans: make([][]span, len(t.pre))}
 }
 
 // Count returns the number of tokens of text (len of Encode's result).
@@ -158,21 +163,37 @@ func (t *Tokenizer) cutAfter(p rune, pb []byte) bool {
 	return !inVocab && t.hasByteTokens(pb)
 }
 
-// piece adds the tokens of one pre-tokenized piece, through the cache.
+// piece adds the tokens of one pre-tokenized piece, through the cache. The cache has two
+// generations: pieces are stored in the current one; when it is full the previous one is
+// emptied and becomes current, and a piece found only in the previous one is copied into
+// the current one. Frequent pieces thus outlive a reset, and a worker moving on to text in
+// another language stops paying for the words of the first after two generations.
 func (c *Counter) piece(s []byte) {
 	if len(s) > maxCachedWord {
 		c.word = c.t.encodeWord(&c.work, s, c.word[:0])
 		c.addAll(c.word)
 		return
 	}
-	h := c.cache.hash(s)
+	h := cacheHash(c.seed, s)
 	if ids, ok := c.cache.get(h, s); ok {
 		c.addAll(ids)
 		return
 	}
-	c.word = c.t.encodeWord(&c.work, s, c.word[:0])
-	c.cache.put(h, s, c.word)
-	c.addAll(c.word)
+	ids, ok := c.old.get(h, s)
+	if !ok {
+		c.word = c.t.encodeWord(&c.work, s, c.word[:0])
+		ids = c.word
+	}
+	if c.cache.full(len(s), len(ids)) {
+		if ok { // ids live in c.old, which is about to be emptied
+			c.word = append(c.word[:0], ids...)
+			ids = c.word
+		}
+		c.cache, c.old = c.old, c.cache
+		c.cache.reset()
+	}
+	c.cache.put(h, s, ids)
+	c.addAll(ids)
 }
 
 func (c *Counter) addAll(ids []int32) {

@@ -211,6 +211,7 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		return nil, err
 	}
 	t.setupChunking()
+	t.setupLookups()
 	return t, nil
 }
 
@@ -310,7 +311,7 @@ func (p *parser) vocab(t *Tokenizer, raw json.RawMessage) error {
 
 func (p *parser) merges(t *Tokenizer, raw json.RawMessage) error {
 	if isNull(raw) {
-		t.merges = map[uint64]merge{}
+		t.merges = newMergeTable(0)
 		return nil
 	}
 	var pairs [][2]string
@@ -337,7 +338,7 @@ func (p *parser) merges(t *Tokenizer, raw json.RawMessage) error {
 			pairs[i] = [2]string{pr[0], pr[1]}
 		}
 	}
-	t.merges = make(map[uint64]merge, len(pairs))
+	t.merges = newMergeTable(len(pairs))
 	id := func(s string) (int32, bool, error) {
 		if !t.byteLevel {
 			v, ok := t.vocab[s]
@@ -368,7 +369,7 @@ func (p *parser) merges(t *Tokenizer, raw json.RawMessage) error {
 		case !okC:
 			return p.errf(path, "the merged token %q is not in model.vocab", pr[0]+pr[1])
 		}
-		t.merges[pairKey(a, b)] = merge{rank: int32(i), id: c}
+		t.merges.put(a, b, merge{rank: int32(i), id: c})
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"hash/maphash"
 	"strings"
 	"unicode/utf8"
 )
@@ -14,7 +15,7 @@ type Tokenizer struct {
 	vocab        map[string]int32 // raw bytes for byte-level tokenizers, else the token string
 	otherKeys    map[string]int32 // byte-level: vocabulary strings outside the byte alphabet
 	modelSize    int              // entries of model.vocab
-	merges       map[uint64]merge
+	merges       *mergeTable
 	byteID       [256]int32 // byte-level: the token of each byte, -1 when absent
 	byteTok      [256]int32 // byte fallback: the <0xNN> tokens, -1 when absent
 	byteFallback bool
@@ -37,6 +38,10 @@ type Tokenizer struct {
 	chunkAfter    map[rune]bool // characters after which a cut before "▁" is safe
 	cutAfterASCII [utf8.RuneSelf]bool
 	chunkOnBytes  bool // byte-fallback characters allow a cut too
+
+	runeID    []int32 // SentencePiece-style: the token of each BMP character, -1 when none
+	seed      maphash.Seed
+	vocabBits []uint64 // filter of the vocabulary's hashes (see maybeInVocab)
 
 	idToken   []string // vocabulary strings as written in the file, by id
 	idSet     []bool
@@ -71,6 +76,32 @@ func (t *Tokenizer) AddedTokens() []AddedToken {
 }
 
 const metaspace = "▁"
+
+// setupLookups fills the tables that spare map lookups on the per-word path.
+func (t *Tokenizer) setupLookups() {
+	t.seed = maphash.MakeSeed()
+	n := 1 << 10 // 64 bits per word; aim at 16 bits per vocabulary entry
+	for n*64 < 16*len(t.vocab) && n < 1<<18 {
+		n *= 2
+	}
+	t.vocabBits = make([]uint64, n)
+	for k := range t.vocab {
+		h := maphash.String(t.seed, k)
+		t.vocabBits[(h>>6)&uint64(n-1)] |= 1 << (h & 63)
+	}
+	if t.byteLevel {
+		return
+	}
+	t.runeID = make([]int32, 0x10000)
+	for r := range t.runeID {
+		t.runeID[r] = -1
+	}
+	for k, id := range t.vocab {
+		if r, w := utf8.DecodeRuneInString(k); w == len(k) && r < 0x10000 && (r != utf8.RuneError || w > 1) {
+			t.runeID[r] = id
+		}
+	}
+}
 
 // setupChunking decides where SentencePiece-style text may be cut before BPE without
 // changing the result. A cut between a character p and a following "▁" is safe when no
