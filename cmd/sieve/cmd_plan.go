@@ -81,7 +81,7 @@ func printPlan(w io.Writer, p *pipeline.RunPlan) {
 	}
 	fmt.Fprintf(w, "%s; input: %s, %s, in %s", plural(p.Tasks, "task"), plural(len(p.Files), "file"), humanBytes(total), plural(len(p.Units), "unit"))
 	if p.UnitBytes > 0 {
-		fmt.Fprintf(w, " (files over %s split at line starts)", humanBytes(p.UnitBytes))
+		fmt.Fprintf(w, " (files over %s split into whole lines, records, row groups or batches)", humanBytes(p.UnitBytes))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
