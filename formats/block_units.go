@@ -201,6 +201,9 @@ func openParquetBlocks(path string, in *pipeline.Input, u pipeline.InputUnit, me
 const (
 	arrowTailLen  = 10 // int32 footer length + "ARROW1"
 	arrowBlockLen = 24 // struct Block {offset: long; metaDataLength: int; bodyLength: long}
+	// maxArrowFooter bounds the footer read to plan a split (a million batches take 24 MB):
+	// a corrupt length does not make planning allocate the file's size.
+	maxArrowFooter = 256 << 20
 	// Footer table slots.
 	fbFooterSchema        = 6
 	fbFooterRecordBatches = 10
@@ -238,7 +241,7 @@ func arrowFooter(r io.ReaderAt, size int64) ([]arrowBlock, error) {
 	}
 	n := int64(int32(binary.LittleEndian.Uint32(tail)))
 	footerStart := size - arrowTailLen - n
-	if n < 4 || footerStart < int64(len(arrowFileMagic)) {
+	if n < 4 || n > maxArrowFooter || footerStart < int64(len(arrowFileMagic)) {
 		return nil, fmt.Errorf("footer of %d bytes in a file of %d", n, size)
 	}
 	buf := make([]byte, n)
