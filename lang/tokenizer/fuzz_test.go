@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 var fuzzTexts = []string{
@@ -103,6 +105,26 @@ func FuzzEncode(f *testing.F) {
 			}
 			if tt.roundTrip != nil && tt.roundTrip(s) && got != s {
 				t.Fatalf("%s: decode(encode(%q)) = %q", tt.tk.name, s, got)
+			}
+		}
+	})
+}
+
+// FuzzNormalize checks the segment-wise Unicode normalization against x/text's whole-text one.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"E\u0323 ku\u0301 a\u0300a\u0301ro\u0323\u0300", "ﬁ ① 한국어 \u1100\u1161\u11a8 Å", "a\u0301\u0323\u0300b", "\u0300\u0300x", "\xff\u0301"} {
+		f.Add(s)
+	}
+	forms := []norm.Form{norm.NFC, norm.NFD, norm.NFKC, norm.NFKD}
+	f.Fuzz(func(t *testing.T, s string) {
+		var nb normBufs
+		for _, form := range forms {
+			got, changed := unicodeNorm{form}.apply(&nb, nil, []byte(s))
+			if !changed {
+				got = []byte(s)
+			}
+			if want := form.String(s); string(got) != want {
+				t.Fatalf("form %v of %+q: %+q, want %+q", form, s, got, want)
 			}
 		}
 	})

@@ -15,13 +15,29 @@ type normalizer interface {
 type unicodeNorm struct{ form norm.Form }
 
 func (n unicodeNorm) apply(nb *normBufs, dst, src []byte) ([]byte, bool) {
-	if n.form.QuickSpan(src) == len(src) {
+	q := n.form.QuickSpan(src)
+	if q == len(src) {
 		return nil, false
 	}
-	// An Iter kept in the buffers, unlike Form.Append, allocates nothing.
-	nb.it.Init(n.form, src)
-	for !nb.it.Done() {
-		dst = append(dst, nb.it.Next()...)
+	// Text is copied as far as the quick check says it is normal, and only the segment
+	// that stopped it goes through the normalizer (an Iter kept in the buffers, which
+	// unlike Form.Append allocates nothing): Yoruba's combining tone marks stop the quick
+	// check often, and most of the text around them is already normal.
+	dst = append(dst, src[:q]...)
+	rest := src[q:]
+	for len(rest) > 0 {
+		m := n.form.NextBoundary(rest, true)
+		if m <= 0 {
+			m = len(rest)
+		}
+		nb.it.Init(n.form, rest[:m])
+		for !nb.it.Done() {
+			dst = append(dst, nb.it.Next()...)
+		}
+		rest = rest[m:]
+		q = n.form.QuickSpan(rest)
+		dst = append(dst, rest[:q]...)
+		rest = rest[q:]
 	}
 	return dst, true
 }
