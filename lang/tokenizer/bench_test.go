@@ -153,3 +153,26 @@ func BenchmarkCountCold(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoad parses a tokenizer.json ($SIEVE_TOKENIZERS, else the test files).
+func BenchmarkLoad(b *testing.B) {
+	paths := []string{"testdata/bytelevel.json", "testdata/sentencepiece.json"}
+	if env := os.Getenv("SIEVE_TOKENIZERS"); env != "" {
+		paths = strings.Split(env, ",")
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.TrimPrefix(filepath.Base(filepath.Dir(filepath.Dir(p))), "tokenizer-"), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

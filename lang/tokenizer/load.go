@@ -122,7 +122,10 @@ type modelJSON struct {
 	Merges                  json.RawMessage  `json:"merges"`
 }
 
-type parser struct{ file string }
+type parser struct {
+	file string
+	m    modelJSON // decoded once by model, used by vocab
+}
 
 func (p *parser) errf(path, format string, args ...any) error {
 	return &Error{File: p.file, Path: path, Msg: fmt.Sprintf(format, args...)}
@@ -198,7 +201,7 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	if err := p.preTokenizer(t, f.PreTokenizer); err != nil {
 		return nil, err
 	}
-	if err := p.vocab(t, f.Model); err != nil {
+	if err := p.vocab(t); err != nil {
 		return nil, err
 	}
 	if err := p.normalizer(t, f.Normalizer); err != nil {
@@ -219,10 +222,10 @@ func (p *parser) model(t *Tokenizer, raw json.RawMessage) error {
 	if isNull(raw) {
 		return p.errf("model", "missing")
 	}
-	var m modelJSON
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := json.Unmarshal(raw, &p.m); err != nil {
 		return p.errf("model", "%v", err)
 	}
+	m := &p.m
 	switch {
 	case m.Type == "":
 		return p.errf("model.type", "missing; want \"BPE\"")
@@ -248,9 +251,8 @@ func (p *parser) model(t *Tokenizer, raw json.RawMessage) error {
 
 // vocab builds the vocabulary and merges. It runs after the pre-tokenizer is known, since a
 // byte-level vocabulary is stored as the raw bytes its strings stand for.
-func (p *parser) vocab(t *Tokenizer, raw json.RawMessage) error {
-	var m modelJSON
-	_ = json.Unmarshal(raw, &m) // checked by model
+func (p *parser) vocab(t *Tokenizer) error {
+	m := &p.m
 	t.vocab = make(map[string]int32, len(m.Vocab))
 	maxID := int64(-1)
 	keys := make([]string, 0, len(m.Vocab))
@@ -315,8 +317,18 @@ func (p *parser) merges(t *Tokenizer, raw json.RawMessage) error {
 		return nil
 	}
 	var pairs [][2]string
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err == nil {
+	// "a b" strings (older files) or [a, b] pairs: the first element tells.
+	body := bytes.TrimSpace(raw)
+	pairForm := false
+	if len(body) > 0 && body[0] == '[' {
+		rest := bytes.TrimSpace(body[1:])
+		pairForm = len(rest) > 0 && rest[0] == '['
+	}
+	if !pairForm {
+		var lines []string
+		if err := json.Unmarshal(raw, &lines); err != nil {
+			return p.errf("model.merges", "want a list of \"a b\" strings or of [a, b] pairs: %v", err)
+		}
 		pairs = make([][2]string, len(lines))
 		for i, l := range lines {
 			a, b, ok := strings.Cut(l, " ")
@@ -325,7 +337,8 @@ func (p *parser) merges(t *Tokenizer, raw json.RawMessage) error {
 			}
 			pairs[i] = [2]string{a, b}
 		}
-	} else {
+	}
+	if pairForm {
 		var arr [][]string
 		if err := json.Unmarshal(raw, &arr); err != nil {
 			return p.errf("model.merges", "want a list of \"a b\" strings or of [a, b] pairs: %v", err)
