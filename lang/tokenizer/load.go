@@ -110,16 +110,17 @@ type addedJSON struct {
 }
 
 type modelJSON struct {
-	Type                    string           `json:"type"`
-	Dropout                 *float64         `json:"dropout"`
-	UnkToken                *string          `json:"unk_token"`
-	ContinuingSubwordPrefix *string          `json:"continuing_subword_prefix"`
-	EndOfWordSuffix         *string          `json:"end_of_word_suffix"`
-	FuseUnk                 bool             `json:"fuse_unk"`
-	ByteFallback            bool             `json:"byte_fallback"`
-	IgnoreMerges            bool             `json:"ignore_merges"`
-	Vocab                   map[string]int64 `json:"vocab"`
-	Merges                  json.RawMessage  `json:"merges"`
+	Type                    string          `json:"type"`
+	Dropout                 *float64        `json:"dropout"`
+	UnkToken                *string         `json:"unk_token"`
+	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
+	FuseUnk                 bool            `json:"fuse_unk"`
+	ByteFallback            bool            `json:"byte_fallback"`
+	IgnoreMerges            bool            `json:"ignore_merges"`
+	Vocab                   json.RawMessage `json:"vocab"` // decoded once the type is known to be BPE
+	vocab                   map[string]int64
+	Merges                  json.RawMessage `json:"merges"`
 }
 
 type parser struct {
@@ -237,8 +238,11 @@ func (p *parser) model(t *Tokenizer, raw json.RawMessage) error {
 		return p.unsupported("model.continuing_subword_prefix", "%q", *m.ContinuingSubwordPrefix)
 	case m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "":
 		return p.unsupported("model.end_of_word_suffix", "%q", *m.EndOfWordSuffix)
-	case m.Vocab == nil:
+	case isNull(m.Vocab):
 		return p.errf("model.vocab", "missing")
+	}
+	if err := json.Unmarshal(m.Vocab, &m.vocab); err != nil {
+		return p.errf("model.vocab", "want an object of token: id: %v", err)
 	}
 	t.byteFallback = m.ByteFallback
 	t.fuseUnk = m.FuseUnk
@@ -253,28 +257,28 @@ func (p *parser) model(t *Tokenizer, raw json.RawMessage) error {
 // byte-level vocabulary is stored as the raw bytes its strings stand for.
 func (p *parser) vocab(t *Tokenizer) error {
 	m := &p.m
-	t.vocab = make(map[string]int32, len(m.Vocab))
+	t.vocab = make(map[string]int32, len(m.vocab))
 	maxID := int64(-1)
-	keys := make([]string, 0, len(m.Vocab))
-	for k := range m.Vocab {
+	keys := make([]string, 0, len(m.vocab))
+	for k := range m.vocab {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // deterministic errors
 	// Ids are dense in real files; a bound keeps a hostile file from making Load allocate
 	// gigabytes for a vocabulary of a few entries.
-	limit := int64(4*len(m.Vocab) + 1<<16)
+	limit := int64(4*len(m.vocab) + 1<<16)
 	for _, k := range keys {
-		id := m.Vocab[k]
+		id := m.vocab[k]
 		if id < 0 || id >= limit {
-			return p.errf("model.vocab", "token %q has id %d; want 0..%d for a vocabulary of %d entries", k, id, limit-1, len(m.Vocab))
+			return p.errf("model.vocab", "token %q has id %d; want 0..%d for a vocabulary of %d entries", k, id, limit-1, len(m.vocab))
 		}
 		maxID = max(maxID, id)
 	}
-	t.modelSize = len(m.Vocab)
+	t.modelSize = len(m.vocab)
 	t.idToken = make([]string, maxID+1)
 	t.idSet = make([]bool, maxID+1)
 	for _, k := range keys {
-		id := m.Vocab[k]
+		id := m.vocab[k]
 		t.idToken[id] = k
 		t.idSet[id] = true
 		key := k
@@ -302,7 +306,7 @@ func (p *parser) vocab(t *Tokenizer) error {
 		}
 	}
 	if t.unkToken != "" {
-		id, ok := m.Vocab[t.unkToken]
+		id, ok := m.vocab[t.unkToken]
 		if !ok {
 			return p.errf("model.unk_token", "%q is not in model.vocab", t.unkToken)
 		}

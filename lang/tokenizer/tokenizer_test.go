@@ -253,6 +253,7 @@ func TestLoadErrors(t *testing.T) {
 		{"not json", []byte("{"), "not a tokenizer.json", false},
 		{"wordpiece", edit(`"type": "BPE"`, `"type": "WordPiece"`), `model.type: "WordPiece"`, true},
 		{"unigram", edit(`"type": "BPE"`, `"type": "Unigram"`), `model.type: "Unigram"`, true},
+		{"unigram vocabulary", []byte(`{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["a", -1.5]]}}`), `model.type: "Unigram"`, true},
 		{"dropout", edit(`"dropout": null`, `"dropout": 0.1`), `model.dropout: 0.1`, true},
 		{"prefix", edit(`"continuing_subword_prefix": null`, `"continuing_subword_prefix": "##"`), `model.continuing_subword_prefix: "##"`, true},
 		{"bert normalizer", edit(`"type": "NFKC"`, `"type": "BertNormalizer"`), `normalizer.type: normalizer "BertNormalizer"`, true},
