@@ -114,6 +114,10 @@ func TestEncode(t *testing.T) {
 		{"bytelevel.json", "bobcats", []string{"b", "o", "b", "cat", "s"}},
 		{"bytelevel.json", "x cats y", []string{"x", " ", "cats", " ", "y"}},
 		{"bytelevel.json", "", nil},
+		// GPT-2 style: ByteLevel with its own regex and add_prefix_space.
+		{"gpt2.json", "the cat", []string{" the", " cat"}},
+		{"gpt2.json", "x 12345", []string{" ", "x", " ", "123", "4", "5"}},
+		{"gpt2.json", "a<|end|>the", []string{" ", "a", "<|end|>", " the"}}, // the prefix on each piece
 		// SentencePiece style: Prepend + Replace normalizer, byte fallback.
 		{"sentencepiece.json", "hello world", []string{"▁", "he", "ll", "o▁w", "o", "rld"}},
 		{"sentencepiece.json", "kú", []string{"▁kú"}},
