@@ -45,7 +45,10 @@ type Manifest struct {
 	ConfigResolved map[string]any `json:"config_resolved"` // with every default filled in
 	ConfigSHA256   string         `json:"config_sha256"`   // of the resolved config, as canonical JSON
 	Inputs         []InputFile    `json:"inputs"`
-	Outputs        []string       `json:"outputs"` // files relative to the run directory
+	// UsedFiles are the files stages read besides the inputs (a fastText model, word lists,
+	// thresholds, templates, evaluation sets, the tokenizer), with size and sha256.
+	UsedFiles []UsedFile `json:"used_files,omitempty"`
+	Outputs   []string   `json:"outputs"` // files relative to the run directory
 	// Files lists every output file with its size and SHA-256 (sieve verify checks them).
 	Files    []OutputFile `json:"files,omitempty"`
 	Started  time.Time    `json:"started"`
@@ -141,6 +144,16 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, &StartError{Err: fmt.Errorf("coverage.tokenizer: %w", err)}
 	}
+	used, err := ListUsedFiles(cfg)
+	if err == nil {
+		err = HashUsedFiles(used)
+	}
+	if err != nil {
+		return nil, &StartError{Err: err}
+	}
+	for i := range used {
+		used[i].MTime = 0
+	}
 	stages, err := BuildStages(cfg, opt.Registry, workers, logger)
 	if err != nil {
 		return nil, &StartError{Err: err}
@@ -188,7 +201,7 @@ func Execute(ctx context.Context, cfg *Config, opt Options) (*Result, error) {
 	m := &Manifest{
 		Version: 1, SieveVersion: opt.SieveVersion, ConfigFile: opt.ConfigFile,
 		ConfigText: string(opt.ConfigText), ConfigResolved: resolved, ConfigSHA256: hex.EncodeToString(sum[:]),
-		Inputs: inputs, Started: started, Finished: time.Now().UTC(), Workers: workers,
+		Inputs: inputs, UsedFiles: used, Started: started, Finished: time.Now().UTC(), Workers: workers,
 		Read: st.Read, Kept: st.Kept, Rejected: st.Rejected,
 	}
 	if sf, ok := out.(SinkFiles); ok {

@@ -77,3 +77,12 @@ func (s prepareStage) Process(ctx context.Context, d *Document) (Verdict, error)
 	return Keep, s.p.Prepare(ctx, d)
 }
 func (prepareStage) Close(context.Context) error { return nil }
+
+// FileUser is implemented by stage configs that read files other than the inputs: a model,
+// word lists, thresholds, templates, evaluation sets. UsedFiles returns their paths as
+// written in the config (relative to the config file's directory; a directory stands for
+// every file below it, a glob for its matches). The manifest records each file's size and
+// sha256 (see UsedFiles), and a task-mode run replans when one changes, as for the inputs.
+type FileUser interface {
+	UsedFiles() []string
+}

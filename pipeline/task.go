@@ -70,7 +70,10 @@ type RunPlan struct {
 	SplitBytes int64           `json:"split_bytes"` // as asked (0 = automatic)
 	UnitBytes  int64           `json:"unit_bytes"`  // files larger than this were split; 0 = none
 	Files      []InputFileInfo `json:"files"`
-	Units      []InputUnit     `json:"units"`
+	// UsedFiles are the files stages read besides the inputs (a model, word lists,
+	// evaluation sets), with size and modification time: a change replans the run.
+	UsedFiles []UsedFile  `json:"used_files,omitempty"`
+	Units     []InputUnit `json:"units"`
 	// TaskUnits[t] is the index of task t's first unit; task t reads
 	// Units[TaskUnits[t]:TaskUnits[t+1]] (len Tasks+1).
 	TaskUnits []int       `json:"task_units"`
@@ -221,7 +224,7 @@ func assignUnits(files []InputFileInfo, units []InputUnit, n int) []int {
 }
 
 // makePlan computes the plan of a run of n tasks.
-func makePlan(ctx context.Context, cfg *Config, opt *Options, files []InputFileInfo, n int, split int64) (*RunPlan, error) {
+func makePlan(ctx context.Context, cfg *Config, opt *Options, files []InputFileInfo, used []UsedFile, n int, split int64) (*RunPlan, error) {
 	if opt.SplitInputs == nil {
 		return nil, errors.New("task mode: no input splitter configured")
 	}
@@ -236,7 +239,7 @@ func makePlan(ctx context.Context, cfg *Config, opt *Options, files []InputFileI
 		ConfigSHA256: taskConfigSHA(cfg, opt.SieveVersion), ConfigFile: opt.ConfigFile,
 		ConfigText: string(opt.ConfigText), ConfigResolved: resolved,
 		Output: cfg.Output, Rejects: cfg.Rejects, Workers: cfg.Workers,
-		Tasks: n, SplitBytes: split, UnitBytes: target, Files: files, Units: units,
+		Tasks: n, SplitBytes: split, UnitBytes: target, Files: files, UsedFiles: used, Units: units,
 		TaskUnits: assignUnits(files, units, n),
 	}
 	// Round-trip the resolved config so it compares equal to a plan read back from disk.
@@ -246,7 +249,7 @@ func makePlan(ctx context.Context, cfg *Config, opt *Options, files []InputFileI
 }
 
 // planMatches reports why a stored plan does not fit a run ("" when it does).
-func planMatches(p *RunPlan, cfg *Config, opt *Options, files []InputFileInfo, n int, split int64) string {
+func planMatches(p *RunPlan, cfg *Config, opt *Options, files []InputFileInfo, used []UsedFile, n int, split int64) string {
 	switch {
 	case p.ConfigSHA256 != taskConfigSHA(cfg, opt.SieveVersion):
 		return "the config (or the sieve version) changed"
@@ -256,6 +259,8 @@ func planMatches(p *RunPlan, cfg *Config, opt *Options, files []InputFileInfo, n
 		return fmt.Sprintf("it was split with --split-bytes %d, not %d", p.SplitBytes, split)
 	case !slices.Equal(p.Files, files):
 		return "the input files changed (list, sizes or modification times)"
+	case !slices.Equal(p.UsedFiles, used):
+		return "a file a stage reads changed (a model, word list, thresholds or evaluation set)"
 	}
 	return ""
 }

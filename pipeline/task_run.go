@@ -223,6 +223,10 @@ func (r *taskRun) prepare(ctx context.Context, n int, split int64, mayWrite bool
 	if err != nil {
 		return &StartError{Err: err}
 	}
+	used, err := ListUsedFiles(r.cfg)
+	if err != nil {
+		return &StartError{Err: err}
+	}
 	old, err := ReadPlan(r.dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		if !mayWrite {
@@ -232,7 +236,7 @@ func (r *taskRun) prepare(ctx context.Context, n int, split int64, mayWrite bool
 	}
 	why := "no plan yet"
 	if old != nil {
-		why = planMatches(old, r.cfg, r.opt, files, n, split)
+		why = planMatches(old, r.cfg, r.opt, files, used, n, split)
 	}
 	if why == "" {
 		r.plan = old
@@ -261,7 +265,7 @@ func (r *taskRun) prepare(ctx context.Context, n int, split int64, mayWrite bool
 		return &StartError{Err: err}
 	}
 	if r.plan == nil {
-		if r.plan, err = makePlan(ctx, r.cfg, r.opt, files, n, split); err != nil {
+		if r.plan, err = makePlan(ctx, r.cfg, r.opt, files, used, n, split); err != nil {
 			return &StartError{Err: err}
 		}
 		r.plan.Phases = phases
@@ -760,6 +764,7 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	used := r.mergeUsedFiles()
 	canon, _ := json.Marshal(r.plan.ConfigResolved)
 	sum := sha256.Sum256(canon)
 	man := &Manifest{
@@ -767,6 +772,7 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 		ConfigText: r.plan.ConfigText, ConfigResolved: r.plan.ConfigResolved, ConfigSHA256: hex.EncodeToString(sum[:]),
 		Inputs: inputs, Started: started, Finished: time.Now().UTC(), Workers: r.workers,
 		Read: st.Read, Kept: st.Kept, Rejected: st.Rejected, Files: files, Tasks: info,
+		UsedFiles: used,
 	}
 	for _, f := range files {
 		man.Outputs = append(man.Outputs, f.Path)
@@ -782,6 +788,27 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Dir: r.dir, Stats: st, Manifest: man}, nil
+}
+
+// mergeUsedFiles hashes the files the stages read, as the plan recorded them. A file whose
+// size or modification time changed since planning is listed without a hash, with a warning:
+// the tasks may have read either version.
+func (r *taskRun) mergeUsedFiles() []UsedFile { // r.cfg is nil for sieve merge
+	used := slices.Clone(r.plan.UsedFiles)
+	for i := range used {
+		f := &used[i]
+		fi, err := os.Stat(f.Path)
+		if err == nil && fi.Size() == f.Size && fi.ModTime().UnixNano() == f.MTime {
+			err = HashUsedFiles(used[i : i+1])
+		} else if err == nil {
+			err = errors.New("size or modification time changed since planning")
+		}
+		if err != nil {
+			r.logger.Warn("a file a stage reads changed during the run; its sha256 is left out of the manifest", "file", f.Path, "err", err)
+		}
+		f.MTime = 0
+	}
+	return used
 }
 
 // mergeInputs lists every input file once, with the records all tasks read from it. A file
@@ -970,7 +997,11 @@ func PlanRun(ctx context.Context, cfg *Config, opt Options, n int, split int64, 
 		if err != nil {
 			return nil, &StartError{Err: err}
 		}
-		p, err := makePlan(ctx, cfg, &opt, files, n, split)
+		used, err := ListUsedFiles(cfg)
+		if err != nil {
+			return nil, &StartError{Err: err}
+		}
+		p, err := makePlan(ctx, cfg, &opt, files, used, n, split)
 		if err != nil {
 			return nil, &StartError{Err: err}
 		}

@@ -596,3 +596,12 @@ func (d *Decontaminate) Report() map[string]any {
 
 // Close implements pipeline.Stage.
 func (d *Decontaminate) Close(context.Context) error { return nil }
+
+// UsedFiles implements pipeline.FileUser: the reference sets.
+func (c *DecontaminateConfig) UsedFiles() []string {
+	out := make([]string, 0, len(c.References))
+	for _, r := range c.References {
+		out = append(out, r.Path)
+	}
+	return out
+}

@@ -766,3 +766,11 @@ func (ts *TemplateSet) Languages() []string {
 
 // Templates returns every template in file order.
 func (ts *TemplateSet) Templates() []*Template { return slices.Clone(ts.all) }
+
+// UsedFiles implements pipeline.FileUser: the template file.
+func (c *InstructTemplateConfig) UsedFiles() []string {
+	if c.Templates == "" {
+		return nil
+	}
+	return []string{c.Templates}
+}

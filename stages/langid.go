@@ -409,3 +409,12 @@ func (s *LangID) Report() map[string]any {
 
 // Close implements pipeline.Stage.
 func (s *LangID) Close(context.Context) error { return nil }
+
+// UsedFiles implements pipeline.FileUser: the fastText model and the extra profiles.
+func (c *LangIDConfig) UsedFiles() []string {
+	var out []string
+	if c.Backend == "fasttext" && c.Model != "" {
+		out = append(out, c.Model)
+	}
+	return append(out, c.Profiles...)
+}

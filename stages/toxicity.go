@@ -855,3 +855,11 @@ func (m *acMatcher) each(text string, fn func(start, end int, term int32)) {
 		}
 	}
 }
+
+// UsedFiles implements pipeline.FileUser: the word lists.
+func (c *ToxicityConfig) UsedFiles() []string {
+	if c.WordsDir == "" {
+		return nil
+	}
+	return []string{c.WordsDir}
+}

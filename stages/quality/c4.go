@@ -441,3 +441,11 @@ func asciiLower(buf *[]byte, s string) string {
 	*buf = b
 	return unsafeString(b)
 }
+
+// UsedFiles implements pipeline.FileUser: the thresholds file written by sieve calibrate.
+func (c *C4QualityConfig) UsedFiles() []string {
+	if c.ThresholdsFile == "" {
+		return nil
+	}
+	return []string{c.ThresholdsFile}
+}

@@ -103,3 +103,11 @@ func measureFineWeb(w *worker, st *settings, vals []float64) {
 		vals[fwNewlineWord] = ratio(a.Newlines, len(a.words()))
 	}
 }
+
+// UsedFiles implements pipeline.FileUser: the thresholds file written by sieve calibrate.
+func (c *FineWebQualityConfig) UsedFiles() []string {
+	if c.ThresholdsFile == "" {
+		return nil
+	}
+	return []string{c.ThresholdsFile}
+}

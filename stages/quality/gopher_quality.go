@@ -221,3 +221,11 @@ func isBullet(r rune) bool {
 	}
 	return false
 }
+
+// UsedFiles implements pipeline.FileUser: the thresholds file written by sieve calibrate.
+func (c *GopherQualityConfig) UsedFiles() []string {
+	if c.ThresholdsFile == "" {
+		return nil
+	}
+	return []string{c.ThresholdsFile}
+}

@@ -220,3 +220,11 @@ func measureDupLines(a *Analysis, vals []float64, total int) {
 	vals[grDupPara] = ratio(dupParas, paras)
 	vals[grDupParaChar] = float64(dupParaChars) / float64(total)
 }
+
+// UsedFiles implements pipeline.FileUser: the thresholds file written by sieve calibrate.
+func (c *GopherRepetitionConfig) UsedFiles() []string {
+	if c.ThresholdsFile == "" {
+		return nil
+	}
+	return []string{c.ThresholdsFile}
+}

@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type filesConfig []string
+
+func (f *filesConfig) UsedFiles() []string { return *f }
+
+func TestListUsedFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"m.bin", "lists/a.txt", "lists/sub/b.txt", "refs/x.jsonl", "refs/y.jsonl", "refs/z.txt"} {
+		p = filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rel := func(files []UsedFile) string {
+		var out []string
+		for _, f := range files {
+			r, _ := filepath.Rel(dir, f.Path)
+			out = append(out, f.Stage+":"+filepath.ToSlash(r))
+			if f.Size != int64(len(f.Path)) || f.MTime == 0 || f.SHA256 != "" {
+				t.Errorf("%s: size %d mtime %d sha %q", f.Path, f.Size, f.MTime, f.SHA256)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	tests := []struct {
+		name    string
+		paths   []string
+		want    string
+		wantErr string
+	}{
+		{"file", []string{"m.bin"}, "s:m.bin", ""},
+		{"directory, recursively", []string{"lists"}, "s:lists/a.txt s:lists/sub/b.txt", ""},
+		{"glob, sorted, repeats once", []string{"refs/*.jsonl", "refs/x.jsonl", ""}, "s:refs/x.jsonl s:refs/y.jsonl", ""},
+		{"missing file", []string{"nope.bin"}, "", "stage s: "},
+		{"glob matching nothing", []string{"refs/*.parquet"}, "", "no file matches"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc := filesConfig(tt.paths)
+			cfg := &Config{BaseDir: dir, Stages: []StageConfig{{Kind: "k", Name: "s", Config: &fc}, {Kind: "length", Name: "length", Config: &struct{}{}}}}
+			got, err := ListUsedFiles(cfg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := rel(got); r != tt.want {
+				t.Errorf("got %s, want %s", r, tt.want)
+			}
+			if err := HashUsedFiles(got); err != nil || len(got) > 0 && len(got[0].SHA256) != 64 {
+				t.Errorf("HashUsedFiles: %v %v", err, got)
+			}
+		})
+	}
+}
