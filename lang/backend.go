@@ -249,8 +249,7 @@ func (id *Identifier) best(text, group string, buf *[]Prediction) (string, float
 }
 
 // agreement classifies each sentence of sample (of at least MinSentenceChars characters)
-// alone and counts those labelled label (and fitting its profile, with the open-set check:
-// the backend alone would give a sentence of a language it lacks a confident wrong label).
+// alone and counts those labelled label (see agrees).
 func (id *Identifier) agreement(sample, label, group string, buf *[]Prediction) (sentences, agreeing int) {
 	EachSentence(sample, func(sp Span) bool {
 		s := sample[sp.Start:sp.End]
@@ -258,20 +257,54 @@ func (id *Identifier) agreement(sample, label, group string, buf *[]Prediction) 
 			return true
 		}
 		sentences++
-		script, _ := DetectScript(s)
-		if script == NoScript || scriptGroup(script) != group {
-			return true
-		}
-		if guess, _ := id.best(s, group, buf); guess == label {
-			if id.openSet == nil {
-				agreeing++
-			} else if _, ok, _ := id.openSet.Check(s, label); ok {
-				agreeing++
-			}
+		if id.agrees(s, label, group, buf) {
+			agreeing++
 		}
 		return true
 	})
 	return sentences, agreeing
+}
+
+// agrees reports whether the backend, classifying s alone, gives it label, and (with the
+// open-set check) s fits label's profile: the backend alone would give text of a language it
+// lacks a confident wrong label. Text in another script group never agrees.
+func (id *Identifier) agrees(s, label, group string, buf *[]Prediction) bool {
+	script, _ := DetectScript(s)
+	if script == NoScript || scriptGroup(script) != group {
+		return false
+	}
+	if guess, _ := id.best(s, group, buf); guess != label {
+		return false
+	}
+	if id.openSet == nil {
+		return true
+	}
+	_, ok, _ := id.openSet.Check(s, label)
+	return ok
+}
+
+// Agreement is the code-switching signal over parts the caller chooses, such as an
+// instruction record's prompt and response: it counts the parts of at least
+// MinSentenceChars characters, and those that, classified alone (NFC, sampled like a text),
+// get label (see IdentifierOptions.Sentences for the rules). script is the whole text's
+// script (Result.Script).
+func (id *Identifier) Agreement(label, script string, parts []string) (n, agreeing int) {
+	buf := id.pool.Get().(*[]Prediction)
+	defer id.pool.Put(buf)
+	group := scriptGroup(script)
+	for _, p := range parts {
+		if !norm.NFC.IsNormalString(p) {
+			p = norm.NFC.String(p)
+		}
+		if len(p) < MinSentenceChars || utf8.RuneCountInString(p) < MinSentenceChars {
+			continue
+		}
+		n++
+		if id.agrees(Sample(p, id.sampleChars), label, group, buf) {
+			agreeing++
+		}
+	}
+	return n, agreeing
 }
 
 // MinConfidence returns the minimum probability for label.

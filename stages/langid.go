@@ -34,8 +34,9 @@ type LangIDConfig struct {
 // CodeSwitchingConfig configures the code-switching signal: the share of a document's
 // sample sentences that the backend, classifying each alone, gives the document's label.
 type CodeSwitchingConfig struct {
-	Enabled      bool    `yaml:"enabled" doc:"classify each sample sentence of 20+ characters alone (one more prediction per sentence) and write lang_sentences and lang_agreement (the share agreeing with the label) to the metadata"`
-	MinAgreement float64 `yaml:"min_agreement" doc:"reject (langid.code_switched) documents with 2+ such sentences whose agreement is below this; 0 = annotate only"`
+	Enabled      bool    `yaml:"enabled" doc:"classify each sample sentence (or field) of 20+ characters alone (one more prediction each) and write lang_sentences (or lang_fields), the number classified, and lang_agreement, the share agreeing with the label, to the metadata"`
+	MinAgreement float64 `yaml:"min_agreement" doc:"reject (langid.code_switched) documents with 2+ such sentences (or fields) whose agreement is below this; 0 = annotate only"`
+	Unit         string  `yaml:"unit" doc:"sentences (of the sample) | fields (each of the fields given in fields, e.g. an instruction's prompt and response, classified alone)"`
 }
 
 // OpenSetConfig configures the open-set check.
@@ -54,6 +55,7 @@ func DefaultLangIDConfig() LangIDConfig {
 		MinConfidence: map[string]float64{"default": lang.DefaultMinConfidence},
 		Below:         "reject",
 		SampleChars:   lang.DefaultSampleChars,
+		CodeSwitching: CodeSwitchingConfig{Unit: "sentences"},
 		OpenSet: OpenSetConfig{
 			Enabled:      true,
 			MinFit:       lang.DefaultMinFit,
@@ -137,6 +139,15 @@ func (c *LangIDConfig) Validate() []pipeline.FieldError {
 			}
 		}
 	}
+	switch c.CodeSwitching.Unit {
+	case "", "sentences": // "" from Go literals; YAML gets the default
+	case "fields":
+		if len(c.Fields) < 2 {
+			add("code_switching.unit", "fields needs two or more fields in fields (e.g. [prompt, response])")
+		}
+	default:
+		add("code_switching.unit", "must be one of sentences, fields; got %q", c.CodeSwitching.Unit)
+	}
 	if cs := c.CodeSwitching; !(cs.MinAgreement >= 0 && cs.MinAgreement <= 1) {
 		add("code_switching.min_agreement", "must be in 0..1, got %v", cs.MinAgreement)
 	} else if cs.MinAgreement > 0 && !cs.Enabled {
@@ -189,6 +200,8 @@ type LangID struct {
 	below     string
 	backend   string
 	loadTime  time.Duration
+	unit      string // code_switching.unit: "sentences" or "fields"
+	unitKey   string // its metadata key: lang_sentences or lang_fields
 	counts    [nCounts]atomic.Int64
 	refusedBy [3]atomic.Int64 // by lang.Refusal
 }
@@ -238,6 +251,11 @@ func NewLangID(cfg LangIDConfig, env *pipeline.Env) (*LangID, error) {
 		return nil, fmt.Errorf("stage %s: %w", env.Name, err)
 	}
 	s := &LangID{cfg: cfg, id: id, allow: map[string]bool{}, allowScr: map[string]bool{}, below: cfg.Below, backend: cfg.Backend, loadTime: time.Since(start)}
+	s.unit = "sentences"
+	if cfg.CodeSwitching.Unit == "fields" {
+		s.unit = "fields"
+	}
+	s.unitKey = "lang_" + s.unit
 	for _, e := range cfg.Languages {
 		label, script, _ := allowEntry(e)
 		if script != "" {
@@ -284,7 +302,7 @@ func NewLangIdentifier(cfg LangIDConfig, env *pipeline.Env) (*lang.Identifier, e
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
-	opts := lang.IdentifierOptions{SampleChars: cfg.SampleChars, MinConfidenceBy: map[string]float64{}, Sentences: cfg.CodeSwitching.Enabled}
+	opts := lang.IdentifierOptions{SampleChars: cfg.SampleChars, MinConfidenceBy: map[string]float64{}, Sentences: cfg.CodeSwitching.Enabled && cfg.CodeSwitching.Unit != "fields"}
 	for k, v := range cfg.MinConfidence {
 		if k == "default" {
 			opts.MinConfidence = v
@@ -315,10 +333,13 @@ func (s *LangID) Process(_ context.Context, d *pipeline.Document) (pipeline.Verd
 	}
 	r := s.id.Identify(text)
 	d.Lang, d.Script, d.LangScore = r.Label, r.Script, r.Prob
+	if cs := s.cfg.CodeSwitching; cs.Enabled && cs.Unit == "fields" && r.Guess != "" {
+		r.Sentences, r.Agreeing = s.id.Agreement(r.Guess, r.Script, s.fieldTexts(d))
+	}
 	if r.Sentences > 0 {
 		s.counts[cntSentences].Add(int64(r.Sentences))
 		s.counts[cntAgreeing].Add(int64(r.Agreeing))
-		d.SetMeta("lang_sentences", int64(r.Sentences))
+		d.SetMeta(s.unitKey, int64(r.Sentences))
 		d.SetMeta("lang_agreement", r.Agreement())
 	}
 	switch {
@@ -341,7 +362,7 @@ func (s *LangID) Process(_ context.Context, d *pipeline.Document) (pipeline.Verd
 		// Like low_confidence, the reject carries the guess for per-language statistics.
 		d.Lang, d.LangScore = r.Guess, r.GuessProb
 		s.counts[cntCodeSwitched].Add(1)
-		return pipeline.Rejectf("langid.code_switched", "%d of %d sentences read as %s (agreement %.2f < %.2f)", r.Agreeing, r.Sentences, r.Guess, r.Agreement(), minAgree), nil
+		return pipeline.Rejectf("langid.code_switched", "%d of %d %s read as %s (agreement %.2f < %.2f)", r.Agreeing, r.Sentences, s.unit, r.Guess, r.Agreement(), minAgree), nil
 	}
 	if (len(s.allow) > 0 || len(s.allowScr) > 0) && !s.allow[r.Label] && !s.allowScr[r.Script] && !s.allowScr[lang.LabelScript(r.Label)] {
 		s.counts[cntNotAllowed].Add(1)
@@ -366,6 +387,18 @@ func (s *LangID) text(d *pipeline.Document) (string, bool) {
 	if len(s.cfg.Fields) == 0 {
 		return d.Text, true
 	}
+	parts := s.fieldTexts(d)
+	if len(parts) == 0 {
+		return "", false
+	}
+	if len(parts) == 1 {
+		return parts[0], true
+	}
+	return strings.Join(parts, "\n"), true
+}
+
+// fieldTexts returns the texts of the configured fields that the document has.
+func (s *LangID) fieldTexts(d *pipeline.Document) []string {
 	var parts []string
 	for _, f := range s.cfg.Fields {
 		if f == "text" {
@@ -376,13 +409,7 @@ func (s *LangID) text(d *pipeline.Document) (string, bool) {
 			parts = append(parts, v)
 		}
 	}
-	if len(parts) == 0 {
-		return "", false
-	}
-	if len(parts) == 1 {
-		return parts[0], true
-	}
-	return strings.Join(parts, "\n"), true
+	return parts
 }
 
 // Report implements pipeline.Reporter.

@@ -97,6 +97,15 @@ func TestLangIDVerdicts(t *testing.T) {
 			c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 0.8}
 			c.SampleChars = -1
 		}, text: yoText + " " + yoText, wantLang: "yor_Latn", wantScript: "Latn"},
+		{name: "fields in two languages are code-switched", mod: func(c *LangIDConfig) {
+			c.Fields = []string{"prompt", "response"}
+			c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 0.75, Unit: "fields"}
+		}, text: "", meta: map[string]any{"prompt": yoText, "response": enText}, wantLang: "(yor|eng)_Latn", wantScript: "Latn",
+			wantReason: "langid.code_switched", wantDetail: `^1 of 2 fields read as (yor|eng)_Latn \(agreement 0\.50 < 0\.75\)$`},
+		{name: "fields in one language agree", mod: func(c *LangIDConfig) {
+			c.Fields = []string{"prompt", "response"}
+			c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 0.75, Unit: "fields"}
+		}, text: "", meta: map[string]any{"prompt": yoText, "response": "Bẹ́ẹ̀ ni, ilé-ìkàwé tuntun náà dára gan-an fún gbogbo ènìyàn ìlú."}, wantLang: "yor_Latn", wantScript: "Latn"},
 		{name: "missing fields", mod: func(c *LangIDConfig) { c.Fields = []string{"prompt", "response"} },
 			text: enText, meta: map[string]any{"prompt": 3}, wantReason: "langid.missing_field", wantDetail: `^no text in fields prompt, response$`},
 	}
@@ -115,8 +124,8 @@ func TestLangIDVerdicts(t *testing.T) {
 				t.Errorf("lang %s script %s, want %s %s", d.Lang, d.Script, tt.wantLang, tt.wantScript)
 			}
 			if c := s.cfg.CodeSwitching; c.Enabled && tt.wantReason != "langid.missing_field" {
-				if n, ok := d.Meta["lang_sentences"].(int64); !ok || n < 1 {
-					t.Errorf("lang_sentences = %v, want a count", d.Meta["lang_sentences"])
+				if n, ok := d.Meta[s.unitKey].(int64); !ok || n < 1 {
+					t.Errorf("%s = %v, want a count", s.unitKey, d.Meta[s.unitKey])
 				}
 				if a, ok := d.Meta["lang_agreement"].(float64); !ok || a < 0 || a > 1 || (v.Reason == "" && a < c.MinAgreement) {
 					t.Errorf("lang_agreement = %v with verdict %+v", d.Meta["lang_agreement"], v)
@@ -153,6 +162,8 @@ func TestLangIDConfigValidate(t *testing.T) {
 		{"empty field", func(c *LangIDConfig) { c.Fields = []string{" "} }, "fields", "[0]: empty field name"},
 		{"bad agreement", func(c *LangIDConfig) { c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 1.5} }, "code_switching.min_agreement", "must be in 0..1, got 1.5"},
 		{"agreement without the signal", func(c *LangIDConfig) { c.CodeSwitching.MinAgreement = 0.5 }, "code_switching.min_agreement", "needs code_switching.enabled: true"},
+		{"bad unit", func(c *LangIDConfig) { c.CodeSwitching.Unit = "words" }, "code_switching.unit", `must be one of sentences, fields; got "words"`},
+		{"fields unit without fields", func(c *LangIDConfig) { c.CodeSwitching.Unit = "fields" }, "code_switching.unit", "fields needs two or more fields"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
