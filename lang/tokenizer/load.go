@@ -608,10 +608,11 @@ func (p *parser) added(t *Tokenizer, list []addedJSON) error {
 		}
 	}
 	// HF matches special tokens first, then the others, each in file order; with two
-	// tokens of the same content the first wins.
+	// tokens of the same content the first wins. Normalized tokens are looked for only in
+	// the pieces between the others, even without a normalizer.
 	for _, tok := range append(special, plain...) {
 		t.addedByID[int32(tok.ID)] = tok
-		if tok.Normalized && len(t.norms) > 0 {
+		if tok.Normalized {
 			if t.normMatch == nil {
 				t.normMatch = newAddedMatcher()
 			}

@@ -144,6 +144,45 @@ func TestEncode(t *testing.T) {
 	}
 }
 
+// Without a normalizer, HF still cuts the non-normalized added tokens out first and looks
+// for the normalized ones only in the pieces between them (two passes, not one automaton):
+// the expected pieces are what Hugging Face tokenizers (Node binding 0.6.0) give.
+func TestAddedNormalizedWithoutNormalizer(t *testing.T) {
+	base, err := os.ReadFile("testdata/bytelevel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = `"special": false
+  }
+ ],`
+	if !strings.Contains(string(base), old) {
+		t.Fatalf("testdata/bytelevel.json has no %q", old)
+	}
+	data := strings.Replace(string(base), old, `"special": false
+  },
+    {"id": 276, "content": "he c", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true, "special": false},
+    {"id": 277, "content": "c", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": false},
+    {"id": 278, "content": "<sep>", "single_word": true, "lstrip": false, "rstrip": false, "normalized": true, "special": false}
+ ],`, 1)
+	tk, err := Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"the cat", []string{"t", "he", " ", "c", "a", "t"}}, // "c" is cut first: "he c" never matches
+		{"<sep>cats", []string{"<sep>", "cats"}},             // "<sep>" is a single word in its piece
+		{"a<mask>cats<sep>.", []string{"a", "<mask>", "cats", "<sep>", "."}},
+	}
+	for _, tt := range tests {
+		if got := pieces(tk, tk.Encode(tt.in)); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestDecode(t *testing.T) {
 	tests := []struct{ file, in, want string }{
 		{"bytelevel.json", "Ẹ kú àárọ̀!\n\n  <|end|> 1234 ሰላም 😀", "Ẹ kú àárọ̀!\n\n  <|end|> 1234 ሰላም 😀"},
