@@ -267,6 +267,11 @@ func NewDecontaminate(cfg DecontaminateConfig, baseDir string) (*Decontaminate, 
 	if b.grams.empty() {
 		return nil, fmt.Errorf("decontaminate: the references hold no text of %d words (%d characters in scripts without spaces) or more: nothing to match", cfg.MinNGram, cfg.MinCharNGram)
 	}
+	if m0, m1 := &d.modes[0], &d.modes[1]; m0.n == m1.n && m0.min == m1.min {
+		// scan then checks text with words in mode 0 only: it must look for both kinds
+		m0.full, m0.short = m0.full || m1.full, m0.short || m1.short
+		m1.full, m1.short = m0.full, m0.short
+	}
 	d.grams = b.grams.table()
 	akeys := make([]uint64, 0, len(b.anchors))
 	for k := range b.anchors {

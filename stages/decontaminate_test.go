@@ -188,6 +188,31 @@ func TestDecontaminateNGramSizes(t *testing.T) {
 	}
 }
 
+// With char_ngram and min_char_ngram equal to ngram and min_ngram, references only in
+// scripts without spaces (a Thai or Chinese test set) are still matched in a document that
+// also holds words (digits, Latin).
+func TestDecontaminateSameWordAndCharSizes(t *testing.T) {
+	dir := t.TempDir()
+	tha := refLine(t, "sentences.txt", 7)
+	zho := refLine(t, "sentences.txt", 8)
+	short := string([]rune(zho)[:10]) // matched whole
+	if err := os.WriteFile(filepath.Join(dir, "bench.txt"), []byte(tha+"\n"+zho+"\n"+short+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultDecontaminateConfig()
+	cfg.References = []DecontReference{{Path: "bench.txt"}}
+	cfg.CharNGram, cfg.MinCharNGram = cfg.NGram, cfg.MinNGram
+	d, err := NewDecontaminate(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{tha, "ข่าว 2024: " + tha, "News: " + zho, "2024 " + short} {
+		if v, _ := d.Process(context.Background(), &pipeline.Document{Text: text}); v.Kept() {
+			t.Errorf("%q kept", text)
+		}
+	}
+}
+
 // An instruction record is checked turn by turn, in the turns `fields` selects; references
 // may be instruction records too (an adapter) or prompt and answer fields.
 func TestDecontaminateInstruction(t *testing.T) {
