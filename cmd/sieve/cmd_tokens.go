@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -85,6 +86,13 @@ func countTokens(c *cli.Context, tok *tokenizer.Tokenizer, in io.Reader, name st
 	var out []byte
 	start := time.Now()
 	for line := int64(1); sc.Scan(); line++ {
+		if b := sc.Bytes(); !utf8.Valid(b) {
+			at := 0
+			for r, n := utf8.DecodeRune(b); r != utf8.RuneError || n > 1; r, n = utf8.DecodeRune(b[at:]) {
+				at += n
+			}
+			return cli.Exit(fmt.Sprintf("%s:%d: invalid UTF-8 at byte %d of the line (Hugging Face tokenizers encode text, not bytes)", name, line, at), 1)
+		}
 		text := sc.Text()
 		if jsonLines {
 			if err := json.Unmarshal(sc.Bytes(), &text); err != nil {

@@ -78,6 +78,17 @@ func TestTokensCommand(t *testing.T) {
 	if code, _, stderr := sieve(t, "tokens", "--json", "-t", tokFile, bad); code != 1 || !strings.Contains(stderr, "bad.jsonl:2: not a JSON string") {
 		t.Errorf("bad JSON line: exit %d, %q", code, stderr)
 	}
+	// Hugging Face tokenizers take text: a line that is not UTF-8 has no count to give (the
+	// byte-level ids of its raw bytes are ids HF never produces), plain or as JSON.
+	for _, flag := range []string{"--ids", "--json"} {
+		invalid := filepath.Join(t.TempDir(), "invalid.txt")
+		if err := os.WriteFile(invalid, []byte("\"ok\"\n\"a\xffb\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := sieve(t, "tokens", flag, "-t", tokFile, invalid); code != 1 || !strings.Contains(stderr, "invalid.txt:2: invalid UTF-8 at byte 2") {
+			t.Errorf("%s, invalid UTF-8: exit %d, %q", flag, code, stderr)
+		}
+	}
 	unsupported := filepath.Join(t.TempDir(), "wp.json")
 	if err := os.WriteFile(unsupported, []byte(`{"model": {"type": "WordPiece", "vocab": {}}}`), 0o644); err != nil {
 		t.Fatal(err)
