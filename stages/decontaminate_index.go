@@ -19,7 +19,7 @@ import (
 // spaces) and the graphemes of scripts written without them (Thai, Lao, Khmer, Myanmar,
 // Tibetan, Han, kana), after NFC normalisation, each lower-cased and stripped of everything
 // that is not a letter, mark or digit (apostrophes and hyphens inside words, "." and ","
-// inside numbers), and hashed with xxhash. An n-gram of L units is keyed by a polynomial
+// inside numbers; soft hyphens and zero width joiners are dropped), and hashed with xxhash. An n-gram of L units is keyed by a polynomial
 // hash of its unit hashes (computed for every window in O(1) from prefix sums) mixed with L,
 // so n-grams of different lengths never share a key.
 
@@ -125,6 +125,7 @@ func (s *unitScratch) foldWord(tab *unitFoldTable, w string, t lang.Token, check
 		switch {
 		case f == 0:
 			s.emitWord(t, check, start, i)
+		case f == unitFoldIgnore:
 		case len(s.fold) == 0:
 			start = i
 			fallthrough
@@ -177,7 +178,8 @@ func (s *unitScratch) window(i, n int, pow []uint64) uint64 {
 func (s *unitScratch) charMode() bool { return s.chars > s.words }
 
 // unitFoldTable gives, for every rune of the Basic Multilingual Plane, its form in a unit
-// (foldRune: 0 for a separator, unitFoldSlow when it must be computed) and whether it is
+// (foldRune: 0 for a separator, unitFoldIgnore for nothing, unitFoldSlow when it must be
+// computed) and whether it is
 // NFC-stable: its own NFC form, and never combining with the rune before it. A word made
 // of stable runes is in NFC.
 type unitFoldTable struct {
@@ -185,7 +187,10 @@ type unitFoldTable struct {
 	stable [0x10000 / 64]uint64
 }
 
-const unitFoldSlow = 0xFFFF
+const (
+	unitFoldSlow   = 0xFFFF
+	unitFoldIgnore = 0xFFFE // a rune that is left out of the unit (see foldRune)
+)
 
 var (
 	unitFoldOnce sync.Once
@@ -231,8 +236,10 @@ func (s *unitScratch) normalize(w string) string {
 }
 
 // foldRune returns the form a rune takes in a unit: letters lower-cased (a final sigma as a
-// sigma), marks and digits as they are. It reports false for everything else (apostrophes,
-// hyphens, "." and "," inside numbers), which separates units.
+// sigma), marks and digits as they are; unitFoldIgnore for the soft hyphen and the zero width
+// joiner, invisible characters that a copy may add or drop inside a word (HTML &shy;, Sinhala
+// and Indic conjuncts). It reports false for everything else (apostrophes, hyphens, "." and
+// "," inside numbers), which separates units.
 func foldRune(r rune) (rune, bool) {
 	if r < utf8.RuneSelf {
 		switch {
@@ -246,6 +253,8 @@ func foldRune(r rune) (rune, bool) {
 	switch {
 	case r == 'ς':
 		return 'σ', true
+	case r == 0x00AD, r == 0x200D:
+		return unitFoldIgnore, true
 	case unicode.IsLetter(r):
 		return unicode.ToLower(r), true
 	case unicode.IsMark(r), unicode.IsNumber(r):

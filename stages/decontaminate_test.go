@@ -213,6 +213,31 @@ func TestDecontaminateSameWordAndCharSizes(t *testing.T) {
 	}
 }
 
+// Invisible characters inside a word (soft hyphens of HTML &shy;, a zero width joiner
+// written or not in Sinhala conjuncts) change nothing: the copy is still caught.
+func TestDecontaminateInvisibleJoiners(t *testing.T) {
+	dir := t.TempDir()
+	swa := refLine(t, "sentences.txt", 2)
+	sin := "ශ්\u200dරී ලංකාවේ ජනාධිපතිවරයා අද කොළඹ නගරයේ පැවති රැස්වීමකදී නව ආර්ථික සැලැස්මක් ඉදිරිපත් කළේය"
+	if err := os.WriteFile(filepath.Join(dir, "bench.txt"), []byte(swa+"\n"+sin+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultDecontaminateConfig()
+	cfg.References = []DecontReference{{Path: "bench.txt"}}
+	d, err := NewDecontaminate(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		strings.NewReplacer("Kikuu", "Ki\u00adkuu", "wamegundua", "wame\u00adgundua", "unaostahimili", "unao\u00adsta\u00adhimili", "Tanzania", "Tan\u00adza\u00adnia").Replace(swa),
+		strings.ReplaceAll(sin, "\u200d", ""),
+	} {
+		if v, _ := d.Process(context.Background(), &pipeline.Document{Text: text}); v.Kept() {
+			t.Errorf("%+q kept", text)
+		}
+	}
+}
+
 // An instruction record is checked turn by turn, in the turns `fields` selects; references
 // may be instruction records too (an adapter) or prompt and answer fields.
 func TestDecontaminateInstruction(t *testing.T) {
