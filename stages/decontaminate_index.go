@@ -255,6 +255,8 @@ func foldRune(r rune) (rune, bool) {
 		return 'σ', true
 	case r == 0x00AD, r == 0x200D:
 		return unitFoldIgnore, true
+	case r == 'ʻ', r == 'ʼ': // modifier letters (Lm) written for apostrophes and the ʻokina
+		return 0, false
 	case unicode.IsLetter(r):
 		return unicode.ToLower(r), true
 	case unicode.IsMark(r), unicode.IsNumber(r):

@@ -238,6 +238,33 @@ func TestDecontaminateInvisibleJoiners(t *testing.T) {
 	}
 }
 
+// The modifier letters written for apostrophes (Hausa ʼ U+02BC, Hawaiian and Uzbek ʻ U+02BB)
+// count as apostrophes: a copy typed with ' or ’ is caught, and the other way round.
+func TestDecontaminateModifierApostrophes(t *testing.T) {
+	dir := t.TempDir()
+	hau := "Maʼaikatan lafiya sun ce yara da dama sun kamu da zazzabi jihar Kano" // 13 words: one 13-gram
+	haw := "Ua ʻike nā kānaka o Hawaiʻi i ka ua nui ma ka mokupuni ʻo Oʻahu i kēia pule"
+	if err := os.WriteFile(filepath.Join(dir, "bench.txt"), []byte(hau+"\n"+haw+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultDecontaminateConfig()
+	cfg.References = []DecontReference{{Path: "bench.txt"}}
+	d, err := NewDecontaminate(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		strings.ReplaceAll(hau, "ʼ", "'"),
+		strings.ReplaceAll(hau, "ʼ", "’"),
+		strings.ReplaceAll(haw, "ʻ", "‘"),
+		strings.ReplaceAll(haw, "ʻ", "'"),
+	} {
+		if v, _ := d.Process(context.Background(), &pipeline.Document{Text: text}); v.Kept() {
+			t.Errorf("%q kept", text)
+		}
+	}
+}
+
 // An instruction record is checked turn by turn, in the turns `fields` selects; references
 // may be instruction records too (an adapter) or prompt and answer fields.
 func TestDecontaminateInstruction(t *testing.T) {
