@@ -456,9 +456,11 @@ func (r *taskRun) runInput(ctx context.Context, ph *PhaseInfo, t int, m *TaskMar
 	if err != nil {
 		return err
 	}
-	tok, err := r.cfg.Coverage.LoadTokenizer()
-	if err != nil {
-		return fmt.Errorf("coverage.tokenizer: %w", err)
+	var tok *Tokenizer
+	if ph.Target < 0 { // a shard pass's stats are not reported: count tokens in the final pass only
+		if tok, err = r.cfg.Coverage.LoadTokenizer(); err != nil {
+			return fmt.Errorf("coverage.tokenizer: %w", err)
+		}
 	}
 	plan := &Plan{Source: src, Stages: stages, Workers: r.workers, BatchSize: r.cfg.BatchSize,
 		CountWords: r.opt.CountWords, OnProgress: r.opt.OnProgress, Tokenizer: tok}

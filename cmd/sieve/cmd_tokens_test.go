@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sieve-data/sieve/lang/tokenizer"
+	"github.com/sieve-data/sieve/pipeline"
 )
 
 func TestTokensCommand(t *testing.T) {
@@ -222,5 +224,45 @@ func TestRunCountsTokens(t *testing.T) {
 	}
 	if code, _, stderr := sieve(t, "report", "-q", "-c", cfgPath, run); code != 0 {
 		t.Errorf("report -c with the run's tokenizer: exit %d: %s", code, stderr)
+	}
+}
+
+// In task mode with a phased stage, a shard pass's stats are never reported: tokens are
+// counted once per kept document, in the final pass, not again in each shard pass.
+func TestTaskModeCountsTokensOnce(t *testing.T) {
+	var calls atomic.Int64
+	pipeline.RegisterTokenizerLoader(func(path string) (*pipeline.Tokenizer, error) {
+		tok, err := loadTokenizer(path)
+		if err != nil {
+			return nil, err
+		}
+		newCounter := tok.NewCounter
+		tok.NewCounter = func() func(string) int {
+			count := newCounter()
+			return func(s string) int { calls.Add(1); return count(s) }
+		}
+		return tok, nil
+	})
+	defer pipeline.RegisterTokenizerLoader(loadTokenizer)
+	dir := t.TempDir()
+	corpus, err := filepath.Abs("../../testdata/corpus/quickstart.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := filepath.Abs("../../lang/tokenizer/testdata/bytelevel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, dir, "p.yaml", "inputs: ["+strconv.Quote(corpus)+"]\n"+
+		"stages:\n  - length: {min_chars: 40}\n  - exact_dedup: {mode: sharded}\n"+
+		"output: {format: jsonl, compression: none}\ncoverage: {tokenizer: "+strconv.Quote(tok)+"}\n")
+	out := filepath.Join(dir, "out")
+	mustRun(t, "run", "-c", cfg, "-o", out, "-q", "--task-count", "2")
+	var st struct{ Kept int64 }
+	if raw, err := os.ReadFile(filepath.Join(out, "stats.json")); err != nil || json.Unmarshal(raw, &st) != nil {
+		t.Fatalf("stats.json: %v", err)
+	}
+	if st.Kept == 0 || calls.Load() != st.Kept {
+		t.Errorf("%d texts tokenized for %d kept documents", calls.Load(), st.Kept)
 	}
 }
