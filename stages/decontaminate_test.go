@@ -188,24 +188,29 @@ func TestDecontaminateNGramSizes(t *testing.T) {
 	}
 }
 
+// decontOf builds the stage with one reference file holding lines, one text per line.
+func decontOf(t *testing.T, mod func(*DecontaminateConfig), lines ...string) *Decontaminate {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bench.txt")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return newDecont(t, func(c *DecontaminateConfig) {
+		c.References = []DecontReference{{Path: path}}
+		if mod != nil {
+			mod(c)
+		}
+	})
+}
+
 // With char_ngram and min_char_ngram equal to ngram and min_ngram, references only in
 // scripts without spaces (a Thai or Chinese test set) are still matched in a document that
 // also holds words (digits, Latin).
 func TestDecontaminateSameWordAndCharSizes(t *testing.T) {
-	dir := t.TempDir()
 	tha := refLine(t, "sentences.txt", 7)
 	zho := refLine(t, "sentences.txt", 8)
 	short := string([]rune(zho)[:10]) // matched whole
-	if err := os.WriteFile(filepath.Join(dir, "bench.txt"), []byte(tha+"\n"+zho+"\n"+short+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultDecontaminateConfig()
-	cfg.References = []DecontReference{{Path: "bench.txt"}}
-	cfg.CharNGram, cfg.MinCharNGram = cfg.NGram, cfg.MinNGram
-	d, err := NewDecontaminate(cfg, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := decontOf(t, func(c *DecontaminateConfig) { c.CharNGram, c.MinCharNGram = c.NGram, c.MinNGram }, tha, zho, short)
 	for _, text := range []string{tha, "ข่าว 2024: " + tha, "News: " + zho, "2024 " + short} {
 		if v, _ := d.Process(context.Background(), &pipeline.Document{Text: text}); v.Kept() {
 			t.Errorf("%q kept", text)
@@ -216,18 +221,9 @@ func TestDecontaminateSameWordAndCharSizes(t *testing.T) {
 // Invisible characters inside a word (soft hyphens of HTML &shy;, a zero width joiner
 // written or not in Sinhala conjuncts) change nothing: the copy is still caught.
 func TestDecontaminateInvisibleJoiners(t *testing.T) {
-	dir := t.TempDir()
 	swa := refLine(t, "sentences.txt", 2)
 	sin := "ශ්\u200dරී ලංකාවේ ජනාධිපතිවරයා අද කොළඹ නගරයේ පැවති රැස්වීමකදී නව ආර්ථික සැලැස්මක් ඉදිරිපත් කළේය"
-	if err := os.WriteFile(filepath.Join(dir, "bench.txt"), []byte(swa+"\n"+sin+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultDecontaminateConfig()
-	cfg.References = []DecontReference{{Path: "bench.txt"}}
-	d, err := NewDecontaminate(cfg, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := decontOf(t, nil, swa, sin)
 	for _, text := range []string{
 		strings.NewReplacer("Kikuu", "Ki\u00adkuu", "wamegundua", "wame\u00adgundua", "unaostahimili", "unao\u00adsta\u00adhimili", "Tanzania", "Tan\u00adza\u00adnia").Replace(swa),
 		strings.ReplaceAll(sin, "\u200d", ""),
@@ -241,18 +237,9 @@ func TestDecontaminateInvisibleJoiners(t *testing.T) {
 // The modifier letters written for apostrophes (Hausa ʼ U+02BC, Hawaiian and Uzbek ʻ U+02BB)
 // count as apostrophes: a copy typed with ' or ’ is caught, and the other way round.
 func TestDecontaminateModifierApostrophes(t *testing.T) {
-	dir := t.TempDir()
 	hau := "Maʼaikatan lafiya sun ce yara da dama sun kamu da zazzabi jihar Kano" // 13 words: one 13-gram
 	haw := "Ua ʻike nā kānaka o Hawaiʻi i ka ua nui ma ka mokupuni ʻo Oʻahu i kēia pule"
-	if err := os.WriteFile(filepath.Join(dir, "bench.txt"), []byte(hau+"\n"+haw+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultDecontaminateConfig()
-	cfg.References = []DecontReference{{Path: "bench.txt"}}
-	d, err := NewDecontaminate(cfg, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := decontOf(t, nil, hau, haw)
 	for _, text := range []string{
 		strings.ReplaceAll(hau, "ʼ", "'"),
 		strings.ReplaceAll(hau, "ʼ", "’"),
