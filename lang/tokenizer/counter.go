@@ -35,6 +35,7 @@ func (t *Tokenizer) NewCounter() *Counter {
 // Count returns the number of tokens of text (len of Encode's result).
 func (c *Counter) Count(text string) int {
 	c.run(text, false)
+	c.shed()
 	return c.n
 }
 
@@ -44,7 +45,33 @@ func (c *Counter) Encode(dst []int, text string) []int {
 	for _, id := range c.ids {
 		dst = append(dst, int(id))
 	}
+	c.shed()
 	return dst
+}
+
+// maxKeptBuffer bounds, in bytes, each buffer a Counter keeps from one text to the next.
+// Buffers grow with the text (a CJK piece with no space in it can be a whole document), and
+// workers keep their counters for a whole run: a huge document would otherwise leave
+// buffers several times its size behind in every worker that met one.
+const maxKeptBuffer = 1 << 20
+
+func shed[T any](s []T, elemSize int) []T {
+	if cap(s)*elemSize > maxKeptBuffer {
+		return nil
+	}
+	return s
+}
+
+// shed drops the buffers a huge text grew.
+func (c *Counter) shed() {
+	c.text, c.nb.a, c.nb.b = shed(c.text, 1), shed(c.nb.a, 1), shed(c.nb.b, 1)
+	c.ids, c.word = shed(c.ids, 4), shed(c.word, 4)
+	for i := range c.scratch {
+		c.scratch[i], c.spans[i] = shed(c.scratch[i], 1), shed(c.spans[i], 24)
+	}
+	w := &c.work
+	w.ids, w.ranks, w.mids, w.next, w.prev = shed(w.ids, 4), shed(w.ranks, 4), shed(w.mids, 4), shed(w.next, 4), shed(w.prev, 4)
+	w.heap = shed(w.heap, 12)
 }
 
 // Encode returns the token ids of text with a fresh Counter; for repeated use keep a Counter.

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -338,6 +339,36 @@ func TestFamily(t *testing.T) {
 		tk := load(t, file)
 		if tk.Family() != want || len(tk.SHA256()) != 64 || tk.Name() != file {
 			t.Errorf("%s: family %q, sha256 %q, name %q", file, tk.Family(), tk.SHA256(), tk.Name())
+		}
+	}
+}
+
+// A Counter does not keep buffers the size of a huge text once it has counted it: workers
+// keep their counters for a whole run, and each would otherwise hold several times the
+// largest document it met (a 12 MB CJK text, one piece for Llama 3, left 239 MB behind).
+func TestCounterShedsBigBuffers(t *testing.T) {
+	for _, tt := range []struct{ file, text string }{
+		{"sentencepiece.json", strings.Repeat("hello wọrld ", 200_000)},
+		{"bytelevel.json", strings.Repeat("ẹ", 1_000_000)}, // one piece of 3 MB
+	} {
+		tk := load(t, tt.file)
+		c := tk.NewCounter()
+		want := c.Count(tt.text)
+		if got := len(c.Encode(nil, tt.text)); got != want {
+			t.Fatalf("%s: Encode gave %d ids, Count %d", tt.file, got, want)
+		}
+		w := &c.work
+		bufs := map[string]int{"text": cap(c.text), "norm a": cap(c.nb.a), "norm b": cap(c.nb.b),
+			"ids": 4 * cap(c.ids), "word": 4 * cap(c.word), "work ids": 4 * cap(w.ids), "ranks": 4 * cap(w.ranks),
+			"mids": 4 * cap(w.mids), "next": 4 * cap(w.next), "prev": 4 * cap(w.prev), "heap": 12 * cap(w.heap)}
+		for i := range c.scratch {
+			bufs[fmt.Sprint("scratch ", i)] = cap(c.scratch[i])
+			bufs[fmt.Sprint("spans ", i)] = 24 * cap(c.spans[i])
+		}
+		for name, n := range bufs {
+			if n > 1<<20 {
+				t.Errorf("%s: after a text of %d bytes the counter keeps %d bytes in %s", tt.file, len(tt.text), n, name)
+			}
 		}
 	}
 }
