@@ -129,6 +129,22 @@ func (s *adapterSource) Progress() (done, total int64) {
 	return 0, -1
 }
 
+// AdapterTurns returns the turns in's adapter makes of a record's fields (doc.Meta as the
+// reader decoded them, which the adapter leaves as they are when it rejects the record),
+// whatever the conversation's problem (pipeline.Instruction.Problem): an empty answer, an
+// empty prompt. It fails, as the adapter does, when the fields do not make turns.
+func AdapterTurns(in *pipeline.Input, meta map[string]any) ([]pipeline.Message, error) {
+	a, err := newAdapter(in)
+	if err != nil {
+		return nil, err
+	}
+	ins, _, err := a.build(meta)
+	if err != nil {
+		return nil, err
+	}
+	return ins.Messages, nil
+}
+
 // adaptError is a record the adapter cannot use.
 type adaptError struct{ reason, detail string }
 

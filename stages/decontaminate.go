@@ -345,6 +345,14 @@ func (b *decontBuilder) read(i int, ref *DecontReference, baseDir string) error 
 		if err != nil {
 			return err
 		}
+		if r := doc.Rejected.Reason; in.Adapter != "" && (r == formats.ReasonAdapterEmptyOutput || r == formats.ReasonAdapterEmptyPrompt) {
+			// the other turns are reference text all the same (a test split without answers)
+			turns, err := formats.AdapterTurns(&in, doc.Meta)
+			if err != nil {
+				return fmt.Errorf("%s: %w", doc.Origin, err)
+			}
+			doc.Rejected, doc.Instruction = pipeline.Rejection{}, &pipeline.Instruction{Messages: turns}
+		}
 		if err := b.record(&doc, fields, &rs); err != nil {
 			return err
 		}

@@ -313,6 +313,28 @@ func TestDecontaminateInstruction(t *testing.T) {
 	}
 }
 
+// An instruction reference whose answer or prompt is empty (a test split published without
+// its answers) still has its other turns matched.
+func TestDecontaminateInstructionEmptyTurn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.jsonl")
+	question := "Eleza kwa ufupi mlima mrefu zaidi barani Afrika na mahali ulipo katika ramani ya Afrika Mashariki."
+	answer := "Kilimanjaro ndio mlima mrefu zaidi barani Afrika na uko kaskazini mashariki mwa Tanzania karibu na mpaka wa Kenya."
+	lines := fmt.Sprintf(`{"instruction": %q, "input": "", "output": ""}`+"\n"+`{"instruction": "  ", "input": "", "output": %q}`+"\n", question, answer)
+	if err := os.WriteFile(path, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := newDecont(t, func(c *DecontaminateConfig) { c.References = []DecontReference{{Path: path, Adapter: "alpaca"}} })
+	for text, want := range map[string]string{"Swali: " + question: `test\.jsonl:1 \(user turn 1\)`, "Jibu: " + answer: `test\.jsonl:2 \(assistant turn 2\)`} {
+		v, _ := d.Process(context.Background(), &pipeline.Document{Text: text})
+		if v.Kept() || !regexp.MustCompile(want).MatchString(v.Detail) {
+			t.Errorf("%q: verdict %+v, want detail ~ %s", text, v, want)
+		}
+	}
+	if refs := d.Report()["references"].([]refStats); refs[0].Texts != 2 || refs[0].Empty != 2 {
+		t.Errorf("report %+v, want 2 texts and 2 empty turns", refs[0])
+	}
+}
+
 // The first of text_fields may hold a list of texts, or be empty in a record: the other
 // fields of the record are still reference text.
 func TestDecontaminateFieldShapes(t *testing.T) {
