@@ -105,8 +105,9 @@ func SplitInputs(ctx context.Context, files []pipeline.InputFileInfo, ins []pipe
 		if err != nil {
 			return nil, err
 		}
-		if len(units) == 0 {
+		if len(units) < 2 { // no cut: a range of the whole file would be read without its checksum
 			out = append(out, whole)
+			continue
 		}
 		for _, u := range units {
 			u.File = i
