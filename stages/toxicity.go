@@ -856,10 +856,13 @@ func (m *acMatcher) each(text string, fn func(start, end int, term int32)) {
 	}
 }
 
-// UsedFiles implements pipeline.FileUser: the word lists.
+// UsedFiles implements pipeline.FileUser: the word lists and the URL blocklist.
 func (c *ToxicityConfig) UsedFiles() []string {
-	if c.WordsDir == "" {
-		return nil
+	var out []string
+	for _, p := range []string{c.WordsDir, c.URLBlocklist} {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
-	return []string{c.WordsDir}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -247,4 +248,23 @@ func FuzzToxicity(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// The files the stage reads, for the manifest and task-mode replanning: the word lists and
+// the URL blocklist.
+func TestToxicityUsedFiles(t *testing.T) {
+	tests := []struct {
+		cfg  ToxicityConfig
+		want []string
+	}{
+		{ToxicityConfig{WordsDir: "words"}, []string{"words"}},
+		{ToxicityConfig{URLBlocklist: "blocked.txt"}, []string{"blocked.txt"}},
+		{ToxicityConfig{WordsDir: "words", URLBlocklist: "blocked.txt"}, []string{"words", "blocked.txt"}},
+		{ToxicityConfig{BannedURLWords: []string{"casino"}}, nil},
+	}
+	for _, tt := range tests {
+		if got := tt.cfg.UsedFiles(); !slices.Equal(got, tt.want) {
+			t.Errorf("%+v: UsedFiles %q, want %q", tt.cfg, got, tt.want)
+		}
+	}
 }
