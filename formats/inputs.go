@@ -197,6 +197,9 @@ func walkDir(root string, keep func(string) bool) ([]string, error) {
 	return files, nil
 }
 
+// The files stages read besides the inputs (pipeline.ListUsedFiles) are globbed as inputs.
+func init() { pipeline.GlobUsedFiles = expandGlob }
+
 // expandGlob expands a pattern; "**" as a whole path element matches any number of
 // directories (zero included).
 func expandGlob(pattern string) ([]string, error) {

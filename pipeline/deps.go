@@ -65,6 +65,11 @@ func ListUsedFiles(cfg *Config) ([]UsedFile, error) {
 	return out, nil
 }
 
+// GlobUsedFiles expands a glob pattern of a stage's files (see FileUser). The formats
+// package sets it to the expansion of input paths, in which "**" matches any number of
+// directories, so that the files listed are those the stage reads.
+var GlobUsedFiles = filepath.Glob
+
 // expandUsed turns a path, directory or glob into regular files.
 func expandUsed(p string) ([]string, error) {
 	fi, err := os.Stat(p)
@@ -84,7 +89,7 @@ func expandUsed(p string) ([]string, error) {
 	case err == nil:
 		return []string{p}, nil
 	case strings.ContainsAny(p, "*?["):
-		m, gerr := filepath.Glob(p)
+		m, gerr := GlobUsedFiles(p)
 		if gerr != nil {
 			return nil, fmt.Errorf("%s: %w", p, gerr)
 		}
