@@ -109,11 +109,12 @@ func (m *addedMatcher) next(s []byte, from, floor int) (start, stop int, id int3
 	return 0, 0, 0, len(s), false
 }
 
-// isWordChar is Rust regex's \w: alphabetic, marks, decimal digits, connector punctuation
-// and the joiners.
+// isWordChar is Rust regex's \w: alphabetic (letters, letter numbers and Other_Alphabetic,
+// which holds symbols such as the circled letters Ⓐ), marks, decimal digits, connector
+// punctuation and the joiners.
 func isWordChar(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Nl, r) ||
-		unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D
+		unicode.Is(unicode.Other_Alphabetic, r) || unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D
 }
 
 func endsWithWord(s []byte) bool {

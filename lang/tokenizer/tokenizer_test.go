@@ -114,6 +114,8 @@ func TestEncode(t *testing.T) {
 		{"bytelevel.json", "a   <mask>b", []string{"a", "<mask>", "b"}},
 		{"bytelevel.json", "bobcats", []string{"b", "o", "b", "cat", "s"}},
 		{"bytelevel.json", "x cats y", []string{"x", " ", "cats", " ", "y"}},
+		{"bytelevel.json", "Ⓐcats", []string{"\xe2", "\x92", "\xb6", "cat", "s"}}, // Ⓐ is Alphabetic, so \w
+		{"bytelevel.json", "catsⓐ", []string{"cat", "s", "\xe2", "\x93", "\x90"}},
 		{"bytelevel.json", "", nil},
 		// GPT-2 style: ByteLevel with its own regex and add_prefix_space.
 		{"gpt2.json", "the cat", []string{" the", " cat"}},
