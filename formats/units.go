@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sieve-data/sieve/pipeline"
 )
@@ -260,7 +261,7 @@ func (s *UnitSource) open(i int) error {
 			return fmt.Errorf("%s: no reader for format %q", fi.Path, fi.Format)
 		}
 		src, err = factory(fi.Path, in)
-	} else {
+	} else if err = checkPlanned(fi); err == nil {
 		src, err = openRange(fi.Path, fi.Format, in, u)
 	}
 	if err != nil {
@@ -282,6 +283,20 @@ func (s *UnitSource) open(i int) error {
 	s.mu.Lock()
 	s.cur, s.curUnit, s.records, s.curFile, s.curSum = src, i, 0, curFile, curSum
 	s.mu.Unlock()
+	return nil
+}
+
+// checkPlanned fails when a file has another size or modification time than when the run
+// was planned: the cuts of its units, taken from the plan, would fall elsewhere in it.
+func checkPlanned(fi pipeline.InputFileInfo) error {
+	st, err := os.Stat(fi.Path)
+	if err != nil {
+		return err
+	}
+	if st.Size() != fi.Size || st.ModTime().UnixNano() != fi.MTime {
+		return fmt.Errorf("%s: %d bytes modified %s, but the run was planned with %d bytes modified %s (the file changed since)",
+			fi.Path, st.Size(), st.ModTime().UTC().Format(time.RFC3339Nano), fi.Size, time.Unix(0, fi.MTime).UTC().Format(time.RFC3339Nano))
+	}
 	return nil
 }
 
