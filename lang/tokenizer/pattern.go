@@ -74,15 +74,34 @@ func initClasses() {
 
 func classOfSlow(r rune) uint8 {
 	switch {
-	case unicode.IsLetter(r):
+	case unicode.IsLetter(r) || unicode.Is(lettersSince15, r):
 		return clsLetter
-	case unicode.IsNumber(r):
+	case unicode.IsNumber(r) || unicode.Is(numbersSince15, r):
 		return clsNumber
 	case unicode.IsSpace(r): // White_Space: \t-\r, space, NEL, NBSP, Zs, Zl, Zp
 		return clsSpace
 	}
 	return clsOther
 }
+
+// lettersSince15 and numbersSince15 are the letters and digits Unicode 15.1 and 16.0 added.
+// Go's unicode package is at Unicode 15.0; HF tokenizers' regexes (Oniguruma 6.9.10 in
+// tokenizers 0.22) are at 16.0, and split these as \p{L} and \p{N}. Among them are scripts
+// of low-resource languages: Garay (Wolof), Ol Onal (Bhumij), Kirat Rai, Sunuwar, Gurung
+// Khema, Tulu-Tigalari, Todhri. Found by comparing every code point below U+32400 with HF.
+var (
+	lettersSince15 = &unicode.RangeTable{
+		R16: []unicode.Range16{{0x1c89, 0x1c8a, 1}, {0xa7cb, 0xa7cd, 1}, {0xa7da, 0xa7dc, 1}},
+		R32: []unicode.Range32{{0x105c0, 0x105f3, 1}, {0x10d4a, 0x10d65, 1}, {0x10d6f, 0x10d85, 1}, {0x10ec2, 0x10ec4, 1},
+			{0x11380, 0x11389, 1}, {0x1138b, 0x1138e, 3}, {0x11390, 0x113b5, 1}, {0x113b7, 0x113d1, 26}, {0x113d3, 0x113d3, 1},
+			{0x11bc0, 0x11be0, 1}, {0x13460, 0x143fa, 1}, {0x16100, 0x1611d, 1}, {0x16d40, 0x16d6c, 1}, {0x18cff, 0x18cff, 1},
+			{0x1e5d0, 0x1e5ed, 1}, {0x1e5f0, 0x1e5f0, 1}, {0x2ebf0, 0x2ee5d, 1}},
+	}
+	numbersSince15 = &unicode.RangeTable{
+		R32: []unicode.Range32{{0x10d40, 0x10d49, 1}, {0x116d0, 0x116e3, 1}, {0x11bf0, 0x11bf9, 1}, {0x16130, 0x16139, 1},
+			{0x16d70, 0x16d79, 1}, {0x1ccf0, 0x1ccf9, 1}, {0x1e5f1, 0x1e5fa, 1}},
+	}
+)
 
 // runeAt decodes the character at s[i]: its class, the rune and its width. Invalid UTF-8
 // counts as one byte of class other.

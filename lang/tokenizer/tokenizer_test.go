@@ -84,6 +84,12 @@ func TestSplitPatterns(t *testing.T) {
 		{patLlama3, "ไม่มี", []string{"ไม", "่ม", "ี"}}, // Thai marks (Mn) are not letters: one may lead a letter run
 		{patLlama3, "٤٠٠ ２１", []string{"٤٠٠", " ", "２１"}},
 		{patLlama3, "a\xffb", []string{"a", "\xffb"}}, // invalid UTF-8: one byte of punctuation
+		// Letters and digits added in Unicode 15.1 and 16.0, which HF's regexes know: Garay
+		// (Wolof), Ol Onal, a Cyrillic letter (splits as HF tokenizers 0.22 pre-tokenize).
+		{patLlama3, "cat𐵐's 𐵀𐵁𐵂𐵃", []string{"cat𐵐", "'s", " ", "𐵀𐵁𐵂", "𐵃"}},
+		{patLlama3, "Ᲊ's", []string{"Ᲊ", "'s"}},
+		{patLlama3, "𞗐𞗑 𞗱𞗲𞗳𞗴5", []string{"𞗐𞗑", " ", "𞗱𞗲𞗳", "𞗴5"}},
+		{patGPT2, "cat𐵐's 𐵀𐵁𐵂𐵃", []string{"cat𐵐", "'s", " 𐵀𐵁𐵂𐵃"}},
 		// Qwen 2: single digits.
 		{patQwen2, "1234 x", []string{"1", "2", "3", "4", " x"}},
 	}
