@@ -131,8 +131,9 @@ func (s *adapterSource) Progress() (done, total int64) {
 
 // AdapterTurns returns the turns in's adapter makes of a record's fields (doc.Meta as the
 // reader decoded them, which the adapter leaves as they are when it rejects the record),
-// whatever the conversation's problem (pipeline.Instruction.Problem): an empty answer, an
-// empty prompt. It fails, as the adapter does, when the fields do not make turns.
+// whatever the conversation's problem (pipeline.Instruction.Problem): an empty answer or
+// prompt, no assistant turn, turns out of order. It fails, as the adapter does, when the
+// fields do not make turns.
 func AdapterTurns(in *pipeline.Input, meta map[string]any) ([]pipeline.Message, error) {
 	a, err := newAdapter(in)
 	if err != nil {

@@ -345,8 +345,8 @@ func (b *decontBuilder) read(i int, ref *DecontReference, baseDir string) error 
 		if err != nil {
 			return err
 		}
-		if r := doc.Rejected.Reason; in.Adapter != "" && (r == formats.ReasonAdapterEmptyOutput || r == formats.ReasonAdapterEmptyPrompt) {
-			// the other turns are reference text all the same (a test split without answers)
+		if in.Adapter != "" && conversationProblem(doc.Rejected.Reason) {
+			// the turns are reference text all the same (a test split without answers)
 			turns, err := formats.AdapterTurns(&in, doc.Meta)
 			if err != nil {
 				return fmt.Errorf("%s: %w", doc.Origin, err)
@@ -365,6 +365,16 @@ func (b *decontBuilder) read(i int, ref *DecontReference, baseDir string) error 
 	}
 	b.d.refs = append(b.d.refs, rs)
 	return nil
+}
+
+// conversationProblem reports whether an adapter rejected a record for what its turns hold
+// or their order (pipeline.Instruction.Problem), not because its fields make no turns.
+func conversationProblem(reason string) bool {
+	switch reason {
+	case formats.ReasonAdapterEmptyOutput, formats.ReasonAdapterEmptyPrompt, formats.ReasonAdapterNoAssistant, formats.ReasonAdapterRoleOrder:
+		return true
+	}
+	return false
 }
 
 // record adds the texts of one reference record.

@@ -335,6 +335,32 @@ func TestDecontaminateInstructionEmptyTurn(t *testing.T) {
 	}
 }
 
+// A chat test set of prompts only (no assistant turn, or a last turn that is the user's: the
+// answer is what the benchmark generates) is reference text too.
+func TestDecontaminatePromptOnlyConversations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.jsonl")
+	q1 := "Eleza kwa ufupi mlima mrefu zaidi barani Afrika na mahali ulipo katika ramani ya Afrika Mashariki."
+	a1 := "Kilimanjaro ndio mlima mrefu zaidi barani Afrika na uko kaskazini mashariki mwa Tanzania karibu na mpaka wa Kenya."
+	q2 := "Sasa niambie ni nchi gani nyingine za Afrika Mashariki zina milima mirefu inayojulikana na watalii wengi."
+	lines := fmt.Sprintf(`{"messages": [{"role": "user", "content": %q}]}`+"\n"+
+		`{"messages": [{"role": "user", "content": %q}, {"role": "assistant", "content": %q}, {"role": "user", "content": %q}]}`+"\n", q1, q1, a1, q2)
+	if err := os.WriteFile(path, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultDecontaminateConfig()
+	cfg.References = []DecontReference{{Path: path, Adapter: "messages"}}
+	d, err := NewDecontaminate(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{"Swali: " + q1: `test\.jsonl:1 \(user turn 1\)`, "Jibu: " + a1: `test\.jsonl:2 \(assistant turn 2\)`, q2: `test\.jsonl:2 \(user turn 3\)`} {
+		v, _ := d.Process(context.Background(), &pipeline.Document{Text: text})
+		if v.Kept() || !regexp.MustCompile(want).MatchString(v.Detail) {
+			t.Errorf("%q: verdict %+v, want detail ~ %s", text, v, want)
+		}
+	}
+}
+
 // The first of text_fields may hold a list of texts, or be empty in a record: the other
 // fields of the record are still reference text.
 func TestDecontaminateFieldShapes(t *testing.T) {
