@@ -111,10 +111,21 @@ func (m *addedMatcher) next(s []byte, from, floor int) (start, stop int, id int3
 
 // isWordChar is Rust regex's \w: alphabetic (letters, letter numbers and Other_Alphabetic,
 // which holds symbols such as the circled letters Ⓐ), marks, decimal digits, connector
-// punctuation and the joiners.
+// punctuation and the joiners; with the letters, digits and marks of Unicode 15.1 and 16.0
+// (HF's regex crate is at 16.0, Go's unicode package at 15.0).
 func isWordChar(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Nl, r) ||
-		unicode.Is(unicode.Other_Alphabetic, r) || unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D
+		unicode.Is(unicode.Other_Alphabetic, r) || unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D ||
+		r >= 0x897 && (unicode.Is(lettersSince15, r) || unicode.Is(numbersSince15, r) || unicode.Is(marksSince15, r))
+}
+
+// marksSince15 are the marks Unicode 15.1 and 16.0 added (found, like lettersSince15, by
+// comparing every code point with HF).
+var marksSince15 = &unicode.RangeTable{
+	R16: []unicode.Range16{{0x897, 0x897, 1}},
+	R32: []unicode.Range32{{0x10d69, 0x10d6d, 1}, {0x10efc, 0x10efc, 1}, {0x113b8, 0x113c0, 1}, {0x113c2, 0x113c5, 3},
+		{0x113c7, 0x113ca, 1}, {0x113cc, 0x113d0, 1}, {0x113d2, 0x113d2, 1}, {0x113e1, 0x113e2, 1}, {0x11f5a, 0x11f5a, 1},
+		{0x1611e, 0x1612f, 1}, {0x1e5ee, 0x1e5ef, 1}},
 }
 
 func endsWithWord(s []byte) bool {

@@ -122,6 +122,8 @@ func TestEncode(t *testing.T) {
 		{"bytelevel.json", "x cats y", []string{"x", " ", "cats", " ", "y"}},
 		{"bytelevel.json", "Ⓐcats", []string{"\xe2", "\x92", "\xb6", "cat", "s"}}, // Ⓐ is Alphabetic, so \w
 		{"bytelevel.json", "catsⓐ", []string{"cat", "s", "\xe2", "\x93", "\x90"}},
+		{"bytelevel.json", "\U00010D50cats", []string{"\xf0", "\x90", "\xb5", "\x90", "cat", "s"}}, // a Garay letter (Unicode 16)
+		{"bytelevel.json", "cats\U000113B8", []string{"cat", "s", "\xf0", "\x91", "\x8e", "\xb8"}}, // a Tulu-Tigalari vowel sign
 		{"bytelevel.json", "", nil},
 		// GPT-2 style: ByteLevel with its own regex and add_prefix_space.
 		{"gpt2.json", "the cat", []string{" the", " cat"}},
