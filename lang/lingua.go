@@ -30,6 +30,11 @@ type LinguaOptions struct {
 	// NoPrune makes lingua-go score every language of the text's script, as plain lingua-go
 	// does (several times slower, same accuracy).
 	NoPrune bool
+	// LowAccuracy uses lingua-go's low accuracy mode: trigram models only, also for texts
+	// under 120 letters. On dev.tsv's short sentences: macro-F1 0.946 instead of 0.979, about
+	// 225 MB instead of 1.9 GB at peak, 4x the speed. Texts of 120 letters or more (a full
+	// 300-character sample) are classified the same either way.
+	LowAccuracy bool
 }
 
 // Candidate pruning: lingua-go scores only the languages whose profile score is within
@@ -49,12 +54,13 @@ const (
 // pruned with character profiles, and labels from the language table. Give it NFC text of
 // bounded length (Identifier does both). It is safe for concurrent use.
 type Lingua struct {
-	langs    []linguaLang
-	byScript map[string][]int // script group -> indexes into langs
-	labels   []string
-	profiles *ProfileSet
-	profIdx  []int // langs index -> profiles index, -1 when there is none
-	noPrune  bool
+	langs       []linguaLang
+	byScript    map[string][]int // script group -> indexes into langs
+	labels      []string
+	profiles    *ProfileSet
+	profIdx     []int // langs index -> profiles index, -1 when there is none
+	noPrune     bool
+	lowAccuracy bool // LinguaOptions.LowAccuracy
 
 	detectors sync.Map // candMask -> lingua.LanguageDetector
 	cached    atomic.Int32
@@ -100,7 +106,7 @@ func NewLingua(opts LinguaOptions) (*Lingua, error) {
 		}
 	}
 	sort.Slice(chosen, func(i, j int) bool { return chosen[i] < chosen[j] })
-	b := &Lingua{byScript: map[string][]int{}, profiles: opts.Profiles, noPrune: opts.NoPrune}
+	b := &Lingua{byScript: map[string][]int{}, profiles: opts.Profiles, noPrune: opts.NoPrune, lowAccuracy: opts.LowAccuracy}
 	if b.profiles == nil {
 		b.profiles = DefaultProfiles()
 	}
@@ -311,7 +317,11 @@ func (b *Lingua) detector(mask candMask) lingua.LanguageDetector {
 		// lingua-go needs two languages; predictions for the partner are dropped by Predict.
 		langs = append(langs, otherLanguage(langs[0]))
 	}
-	d := lingua.NewLanguageDetectorBuilder().FromLanguages(langs...).Build()
+	bld := lingua.NewLanguageDetectorBuilder().FromLanguages(langs...)
+	if b.lowAccuracy {
+		bld = bld.WithLowAccuracyMode()
+	}
+	d := bld.Build()
 	if b.cached.Load() < detectorCacheMax {
 		if _, loaded := b.detectors.LoadOrStore(mask, d); !loaded {
 			b.cached.Add(1)

@@ -19,6 +19,7 @@ type LangIDConfig struct {
 	// Candidates restricts the lingua backend's languages; it is not a filter on the output.
 	Candidates []string `yaml:"candidates" doc:"lingua: the languages it chooses among (labels, codes or names); empty = all 75 lingua-go languages"`
 	Preload    bool     `yaml:"preload" doc:"lingua: load every model at start-up (about 15 s and 2 GB of memory for all languages) instead of as texts need them"`
+	Accuracy   string   `yaml:"accuracy" doc:"lingua: high | low (trigram models only: on short texts such as instruction prompts about 225 MB instead of 1.9 GB and 4x faster, macro-F1 0.946 instead of 0.979 on dev.tsv sentences; texts of 120+ letters are classified the same)"`
 	Languages  []string `yaml:"languages" doc:"allow-list: labels (yor_Latn, yo, Yoruba), und_<Script>, or scripts (Ethi = every label in that script); other documents are rejected (langid.not_allowed); empty = keep every language"`
 	// MinConfidence maps labels to the minimum probability of that label; key "default"
 	// applies to the others.
@@ -52,6 +53,7 @@ type OpenSetConfig struct {
 func DefaultLangIDConfig() LangIDConfig {
 	return LangIDConfig{
 		Backend:       "lingua",
+		Accuracy:      "high",
 		MinConfidence: map[string]float64{"default": lang.DefaultMinConfidence},
 		Below:         "reject",
 		SampleChars:   lang.DefaultSampleChars,
@@ -85,6 +87,9 @@ func (c *LangIDConfig) Validate() []pipeline.FieldError {
 		if c.Model == "" {
 			add("model", "required for backend fasttext")
 		}
+		if c.Accuracy == "low" {
+			add("accuracy", "only for backend lingua")
+		}
 		if len(c.Candidates) > 0 {
 			add("candidates", "only for backend lingua (a fastText model has its own labels)")
 		}
@@ -93,6 +98,11 @@ func (c *LangIDConfig) Validate() []pipeline.FieldError {
 		}
 	default:
 		add("backend", "must be one of lingua, fasttext; got %q", c.Backend)
+	}
+	switch c.Accuracy {
+	case "", "high", "low": // "" from Go literals; YAML gets the default
+	default:
+		add("accuracy", "must be one of high, low; got %q", c.Accuracy)
 	}
 	for i, s := range c.Languages {
 		if _, _, ok := allowEntry(s); !ok {
@@ -288,7 +298,7 @@ func NewLangIdentifier(cfg LangIDConfig, env *pipeline.Env) (*lang.Identifier, e
 	var backend lang.Backend
 	switch cfg.Backend {
 	case "lingua":
-		b, err := lang.NewLingua(lang.LinguaOptions{Languages: cfg.Candidates, Preload: cfg.Preload, Profiles: profiles})
+		b, err := lang.NewLingua(lang.LinguaOptions{Languages: cfg.Candidates, Preload: cfg.Preload, Profiles: profiles, LowAccuracy: cfg.Accuracy == "low"})
 		if err != nil {
 			return nil, err
 		}

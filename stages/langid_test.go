@@ -62,6 +62,7 @@ func TestLangIDVerdicts(t *testing.T) {
 		wantDetail string // regular expression
 	}{
 		{name: "english", text: enText, wantLang: "eng_Latn", wantScript: "Latn"},
+		{name: "low accuracy, short text", mod: func(c *LangIDConfig) { c.Accuracy = "low" }, text: "Ìjọba ìbílẹ̀ ṣí ilé-ìkàwé tuntun.", wantLang: "yor_Latn", wantScript: "Latn"},
 		{name: "yoruba", text: yoText, wantLang: "yor_Latn", wantScript: "Latn"},
 		{name: "swahili", text: swText, wantLang: "swh_Latn", wantScript: "Latn"},
 		{name: "amharic has no backend language", text: amText, wantLang: "und_Ethi", wantScript: "Ethi"},
@@ -162,6 +163,8 @@ func TestLangIDConfigValidate(t *testing.T) {
 		{"empty field", func(c *LangIDConfig) { c.Fields = []string{" "} }, "fields", "[0]: empty field name"},
 		{"bad agreement", func(c *LangIDConfig) { c.CodeSwitching = CodeSwitchingConfig{Enabled: true, MinAgreement: 1.5} }, "code_switching.min_agreement", "must be in 0..1, got 1.5"},
 		{"agreement without the signal", func(c *LangIDConfig) { c.CodeSwitching.MinAgreement = 0.5 }, "code_switching.min_agreement", "needs code_switching.enabled: true"},
+		{"bad accuracy", func(c *LangIDConfig) { c.Accuracy = "medium" }, "accuracy", `must be one of high, low; got "medium"`},
+		{"low accuracy with fasttext", func(c *LangIDConfig) { c.Backend, c.Candidates, c.Model, c.Accuracy = "fasttext", nil, "m.bin", "low" }, "accuracy", "only for backend lingua"},
 		{"bad unit", func(c *LangIDConfig) { c.CodeSwitching.Unit = "words" }, "code_switching.unit", `must be one of sentences, fields; got "words"`},
 		{"fields unit without fields", func(c *LangIDConfig) { c.CodeSwitching.Unit = "fields" }, "code_switching.unit", "fields needs two or more fields"},
 	}

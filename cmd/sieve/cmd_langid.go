@@ -32,6 +32,7 @@ func identifierFlags() []cli.Flag {
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "fastText model (.bin or .ftz) to use instead of the embedded lingua backend"},
 		&cli.StringFlag{Name: "candidates", Usage: "lingua: comma-separated languages to choose among (default: all 75)"},
 		&cli.BoolFlag{Name: "preload", Usage: "lingua: load every model before the first text"},
+		&cli.StringFlag{Name: "accuracy", Value: def.Accuracy, Usage: "lingua: high | low (trigram models only: far less memory and faster on short texts, less accurate on them)"},
 		&cli.IntFlag{Name: "sample-chars", Value: def.SampleChars, Usage: "characters classified per text (whole sentences spread over it); -1 = all"},
 		&cli.BoolFlag{Name: "no-open-set", Usage: "turn the open-set check off (unknown languages get a supported label)"},
 		&cli.Float64Flag{Name: "min-fit", Value: def.OpenSet.MinFit, Usage: "open-set check: minimum fit for Latin-script labels (see sieve eval langid's trade-off curve)"},
@@ -49,6 +50,9 @@ func langidConfigFromFlags(c *cli.Context) (stages.LangIDConfig, error) {
 	}
 	cfg.Candidates = splitList(c.String("candidates"))
 	cfg.Preload = c.Bool("preload")
+	if cfg.Backend == "lingua" {
+		cfg.Accuracy = c.String("accuracy")
+	}
 	cfg.SampleChars = c.Int("sample-chars")
 	cfg.OpenSet.Enabled = !c.Bool("no-open-set")
 	cfg.OpenSet.MinFit = c.Float64("min-fit")
