@@ -262,8 +262,20 @@ func TestCounterCache(t *testing.T) {
 	tk := load(t, "bytelevel.json")
 	c := tk.NewCounter()
 	var words []string
-	for i := range 40000 { // more than the cache holds
-		words = append(words, strings.Repeat("the cat", i%3)+string(rune('a'+i%26))+string(rune(0x1200+i%300)))
+	// 100,000 distinct pieces, more than the two generations of 32k hold, so pieces are
+	// evicted and counted again; every word comes back a second time later in the text.
+	for i := range 100000 {
+		w := []byte("w")
+		for n := i; n > 0; n /= 26 {
+			w = append(w, byte('a'+n%26))
+		}
+		words = append(words, string(w)+string(rune(0x1200+i%300)))
+		if i%3 == 0 {
+			words = append(words, words[i/2])
+		}
+	}
+	if 2*(cacheSlots/2) >= 100000 { // a generation fills at half its slots
+		t.Fatalf("the test needs more distinct pieces than two generations of %d pieces hold", cacheSlots/2)
 	}
 	text := strings.Join(words, " ")
 	want := tk.Encode(text)
