@@ -17,6 +17,15 @@ type Spec struct {
 	// New builds the stage from a decoded, validated config. It opens every file the stage
 	// needs so that a bad path fails before any work.
 	New func(cfg any, env *Env) (Stage, error)
+	// ReportStatic lists the top-level keys of the stage's Report (see Reporter) that
+	// describe its setup rather than count its work (a backend name, list sizes, an index
+	// built from the same files): the same in every task of a task-mode run, so the merged
+	// stats keep them from one task. Every other number, at any depth of maps, is a count
+	// and is summed over the tasks.
+	ReportStatic []string
+	// ReportPerTask marks a stage whose Report describes one task's own work that cannot be
+	// added up (a dedup index): task-mode stats leave its figures out.
+	ReportPerTask bool
 }
 
 // Registry maps stage kinds to their specs. The zero value is ready to use.

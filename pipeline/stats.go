@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"math"
 	"math/bits"
+	"slices"
 	"sort"
 )
 
@@ -193,4 +195,116 @@ func addHist(a, b []int64) []int64 {
 		a[i] += c
 	}
 	return a
+}
+
+// MergeExtras adds o's stage figures (StageStats.Extra) into s's, after Merge: for each
+// stage whose spec in reg allows it (not ReportPerTask), the ReportStatic keys are kept from
+// the first task that has them and every other number is summed (see Spec.ReportStatic).
+// Non-numeric values that are not static are kept from the first task.
+func (s *Stats) MergeExtras(o *Stats, reg *Registry) {
+	if reg == nil {
+		return
+	}
+	for i, st := range o.Stages {
+		if i >= len(s.Stages) || len(st.Extra) == 0 {
+			continue
+		}
+		spec, ok := reg.Lookup(st.Kind)
+		if !ok || spec.ReportPerTask {
+			continue
+		}
+		d := &s.Stages[i]
+		if d.Extra == nil {
+			d.Extra = map[string]any{}
+		}
+		for k, v := range st.Extra {
+			if slices.Contains(spec.ReportStatic, k) {
+				if _, has := d.Extra[k]; !has {
+					d.Extra[k] = v
+				}
+				continue
+			}
+			d.Extra[k] = addFigures(d.Extra[k], v)
+		}
+	}
+}
+
+// addFigures sums two report values: numbers add (integers stay integers), maps add key by
+// key, anything else keeps a (or b when a is absent).
+func addFigures(a, b any) any {
+	if a == nil {
+		return addFigures(zeroLike(b), b)
+	}
+	switch bv := b.(type) {
+	case map[string]any:
+		am, ok := a.(map[string]any)
+		if !ok {
+			return a
+		}
+		out := make(map[string]any, len(am)+len(bv))
+		for k, v := range am {
+			out[k] = v
+		}
+		for k, v := range bv {
+			out[k] = addFigures(out[k], v)
+		}
+		return out
+	}
+	if ai, aok := integerOf(a); aok {
+		if bi, bok := integerOf(b); bok {
+			return ai + bi
+		}
+	}
+	af, aok := floatOf(a)
+	bf, bok := floatOf(b)
+	if aok && bok {
+		return af + bf
+	}
+	return a
+}
+
+// zeroLike returns the empty value a report value adds onto.
+func zeroLike(v any) any {
+	switch v.(type) {
+	case map[string]any:
+		return map[string]any{}
+	}
+	if _, ok := floatOf(v); ok {
+		return int64(0)
+	}
+	return v
+}
+
+// integerOf returns v as an int64 when it is an integer (including a whole float64, as
+// numbers read back from JSON are).
+func integerOf(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x), true
+		}
+	}
+	return 0, false
+}
+
+func floatOf(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
 }

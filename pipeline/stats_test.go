@@ -96,3 +96,44 @@ func TestMergeLanguages(t *testing.T) {
 		t.Errorf("Merge changed its argument: %+v", a.Langs)
 	}
 }
+
+func TestMergeExtras(t *testing.T) {
+	var reg Registry
+	cfg := func() any { return &struct{}{} }
+	build := func(any, *Env) (Stage, error) { return nil, nil }
+	if err := reg.Register("counted", Spec{Config: cfg, New: build, ReportStatic: []string{"backend", "index"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register("dedup", Spec{Config: cfg, New: build, ReportPerTask: true}); err != nil {
+		t.Fatal(err)
+	}
+	task := func(n float64, backend string) *Stats {
+		return &Stats{Stages: []StageStats{
+			{Name: "counted", Kind: "counted", Rejected: map[string]int64{}, Extra: map[string]any{
+				"backend": backend, "index": 7.0, "docs": n, "secs": n + 0.5,
+				"by": map[string]any{"a": n, "b": 1.0}, "note": "x",
+			}},
+			{Name: "dedup", Kind: "dedup", Rejected: map[string]int64{}, Extra: map[string]any{"distinct": n}},
+			{Name: "unknown", Kind: "gone", Rejected: map[string]int64{}, Extra: map[string]any{"docs": n}},
+		}}
+	}
+	var st Stats
+	for _, o := range []*Stats{task(2, "lingua"), task(3, "lingua"), task(0, "lingua")} {
+		st.Merge(o)
+		st.MergeExtras(o, &reg)
+	}
+	want := map[string]any{
+		"backend": "lingua", "index": 7.0, "docs": int64(5), "secs": 6.5,
+		"by": map[string]any{"a": int64(5), "b": int64(3)}, "note": "x",
+	}
+	if got := st.Stages[0].Extra; !reflect.DeepEqual(got, want) {
+		t.Errorf("merged figures %v, want %v", got, want)
+	}
+	if st.Stages[1].Extra != nil || st.Stages[2].Extra != nil {
+		t.Errorf("per-task or unregistered figures merged: %v, %v", st.Stages[1].Extra, st.Stages[2].Extra)
+	}
+	st.MergeExtras(task(1, "lingua"), nil) // no registry: nothing changes
+	if st.Stages[0].Extra["docs"] != int64(5) {
+		t.Errorf("merged without a registry: %v", st.Stages[0].Extra)
+	}
+}

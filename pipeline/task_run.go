@@ -743,6 +743,7 @@ func (r *taskRun) merge(ctx context.Context) (*Result, error) {
 			return nil, fmt.Errorf("merge: task %d of phase %s: %w: read %d, kept %d, rejected %d", t, ph.Name, ErrUnbalanced, m.Stats.Read, m.Stats.Kept, m.Stats.Rejected)
 		}
 		st.Merge(m.Stats)
+		st.MergeExtras(m.Stats, r.opt.Registry)
 	}
 	st.Balanced = st.Read == st.Kept+st.Rejected && st.Rejected == st.RejectedTotal()
 	if !st.Balanced {

@@ -212,10 +212,11 @@ var (
 
 func init() {
 	pipeline.MustRegister("decontaminate", pipeline.Spec{
-		Summary: "Rejects documents sharing n-grams with evaluation data (benchmark test splits: FLORES, Belebele, AfriQA...), as GPT-3 / NeMo Curator / datatrove decontamination; 13 words, or 25 characters in scripts without spaces.",
-		Example: "{references: [{path: bench/flores_yor.devtest.txt}, {path: bench/afriqa_yor_test.jsonl, text_fields: [question, answer]}], ngram: 13, min_overlap: 1}",
-		Mode:    pipeline.Parallel,
-		Config:  func() any { c := DefaultDecontaminateConfig(); return &c },
+		Summary:      "Rejects documents sharing n-grams with evaluation data (benchmark test splits: FLORES, Belebele, AfriQA...), as GPT-3 / NeMo Curator / datatrove decontamination; 13 words, or 25 characters in scripts without spaces.",
+		Example:      "{references: [{path: bench/flores_yor.devtest.txt}, {path: bench/afriqa_yor_test.jsonl, text_fields: [question, answer]}], ngram: 13, min_overlap: 1}",
+		Mode:         pipeline.Parallel,
+		ReportStatic: []string{"references", "distinct_ngrams", "reference_texts", "index_bytes", "bytes_per_ngram"},
+		Config:       func() any { c := DefaultDecontaminateConfig(); return &c },
 		New: func(cfg any, env *pipeline.Env) (pipeline.Stage, error) {
 			return NewDecontaminate(*cfg.(*DecontaminateConfig), env.BaseDir)
 		},

@@ -59,9 +59,10 @@ var (
 
 func init() {
 	pipeline.MustRegister("exact_dedup", pipeline.Spec{
-		Summary: "Rejects documents whose text repeats an earlier one (after whitespace/case normalisation); keeps the first in read order.",
-		Example: "{normalize: whitespace_case, scope: global}",
-		Mode:    pipeline.Ordered,
+		Summary:       "Rejects documents whose text repeats an earlier one (after whitespace/case normalisation); keeps the first in read order.",
+		Example:       "{normalize: whitespace_case, scope: global}",
+		Mode:          pipeline.Ordered,
+		ReportPerTask: true, // figures of one index
 		Config: func() any {
 			return &ExactDedupConfig{Normalize: "whitespace_case", Scope: "global", Mode: pipeline.ModeAuto}
 		},

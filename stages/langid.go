@@ -236,9 +236,10 @@ var (
 
 func init() {
 	pipeline.MustRegister("langid", pipeline.Spec{
-		Summary: "Labels language (ISO 639-3 + script, e.g. yor_Latn) and script; says und_<Script> instead of guessing; rejects low-confidence or unwanted languages.",
-		Example: "{backend: lingua, languages: [yor_Latn, swh_Latn, zul_Latn, Ethi], min_confidence: {default: 0.3, zul_Latn: 0.5}, below: reject, sample_chars: 300}",
-		Mode:    pipeline.Parallel,
+		Summary:      "Labels language (ISO 639-3 + script, e.g. yor_Latn) and script; says und_<Script> instead of guessing; rejects low-confidence or unwanted languages.",
+		Example:      "{backend: lingua, languages: [yor_Latn, swh_Latn, zul_Latn, Ethi], min_confidence: {default: 0.3, zul_Latn: 0.5}, below: reject, sample_chars: 300}",
+		Mode:         pipeline.Parallel,
+		ReportStatic: []string{"backend"},
 		Config: func() any {
 			c := DefaultLangIDConfig()
 			return &c

@@ -212,10 +212,11 @@ var (
 
 func init() {
 	pipeline.MustRegister("minhash_dedup", pipeline.Spec{
-		Summary: "Removes near-duplicates (MinHash LSH over word or character shingles); keeps the first of each cluster in read order.",
-		Example: "{ngram: 5, bands: 14, rows: 8, scope: global}",
-		Mode:    pipeline.Ordered,
-		Config:  func() any { c := DefaultMinhashDedupConfig(); return &c },
+		Summary:       "Removes near-duplicates (MinHash LSH over word or character shingles); keeps the first of each cluster in read order.",
+		Example:       "{ngram: 5, bands: 14, rows: 8, scope: global}",
+		Mode:          pipeline.Ordered,
+		ReportPerTask: true, // figures of one index
+		Config:        func() any { c := DefaultMinhashDedupConfig(); return &c },
 		New: func(cfg any, env *pipeline.Env) (pipeline.Stage, error) {
 			c := *cfg.(*MinhashDedupConfig)
 			if c.SpillDir != "" {

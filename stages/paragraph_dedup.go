@@ -57,9 +57,10 @@ var (
 
 func init() {
 	pipeline.MustRegister("paragraph_dedup", pipeline.Spec{
-		Summary: "Removes lines or paragraphs already seen in earlier documents (boilerplate, as CCNet); rejects documents left (nearly) empty.",
-		Example: "{unit: line, min_chars: 20, min_chars_left: 50}",
-		Mode:    pipeline.Ordered,
+		Summary:       "Removes lines or paragraphs already seen in earlier documents (boilerplate, as CCNet); rejects documents left (nearly) empty.",
+		Example:       "{unit: line, min_chars: 20, min_chars_left: 50}",
+		Mode:          pipeline.Ordered,
+		ReportPerTask: true, // figures of one index
 		Config: func() any {
 			return &ParagraphDedupConfig{Unit: "line", MinChars: 20, MinCharsLeft: 1, Scope: "global"}
 		},

@@ -115,10 +115,11 @@ var (
 
 func init() {
 	pipeline.MustRegister("toxicity", pipeline.Spec{
-		Summary: "Rejects documents with too many flagged words (per-language lists and thresholds) or a URL on a domain blocklist or with a banned word.",
-		Example: "{words_dir: lists/flagged, languages: [eng_Latn, yor_Latn], max_flagged_ratio: 0.01, url_blocklist: lists/domains.txt}",
-		Mode:    pipeline.Parallel,
-		Config:  func() any { c := DefaultToxicityConfig(); return &c },
+		Summary:      "Rejects documents with too many flagged words (per-language lists and thresholds) or a URL on a domain blocklist or with a banned word.",
+		Example:      "{words_dir: lists/flagged, languages: [eng_Latn, yor_Latn], max_flagged_ratio: 0.01, url_blocklist: lists/domains.txt}",
+		Mode:         pipeline.Parallel,
+		ReportStatic: []string{"list_terms", "blocked_domains"},
+		Config:       func() any { c := DefaultToxicityConfig(); return &c },
 		New: func(cfg any, env *pipeline.Env) (pipeline.Stage, error) {
 			c := *cfg.(*ToxicityConfig)
 			if c.WordsDir != "" {

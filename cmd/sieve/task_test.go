@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -597,5 +598,39 @@ func TestTaskModeQuickstart(t *testing.T) {
 	gr, wr := clusterName.ReplaceAll(got.rejects, nil), clusterName.ReplaceAll(want.rejects, nil)
 	if !slices.Equal(got.kept, want.kept) || !bytes.Equal(gr, wr) || got.stats != want.stats {
 		t.Errorf("quickstart in 3 tasks differs: kept %d/%d; %s", len(got.kept), len(want.kept), firstDiff(gr, wr))
+	}
+	// The stages' own figures: counts add up to the single run's, static ones are kept, a
+	// dedup index's are left out.
+	extras := func(dir string) map[string]map[string]any {
+		var st struct {
+			Stages []struct {
+				Name  string
+				Extra map[string]any
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "stats.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]any{}
+		for _, s := range st.Stages {
+			delete(s.Extra, "load_seconds")
+			out[s.Name] = s.Extra
+		}
+		return out
+	}
+	we, ge := extras(single), extras(tasks)
+	for _, name := range []string{"langid", "pii"} {
+		if len(we[name]) == 0 || !reflect.DeepEqual(ge[name], we[name]) {
+			t.Errorf("%s figures in 3 tasks %v, single run %v", name, ge[name], we[name])
+		}
+	}
+	for _, name := range []string{"exact_dedup", "minhash_dedup"} {
+		if len(ge[name]) != 0 {
+			t.Errorf("%s: per-task index figures merged: %v", name, ge[name])
+		}
 	}
 }
