@@ -27,6 +27,9 @@ type DecontaminateConfig struct {
 	MinCharNGram int               `yaml:"min_char_ngram" doc:"as min_ngram, in characters, for those scripts"`
 	MinOverlap   int               `yaml:"min_overlap" doc:"distinct reference n-grams a document must share to be rejected"`
 	Fields       []string          `yaml:"fields" doc:"instruction records: turns checked: prompt (user), response (assistant), system, messages (every turn); a text record is checked whole"`
+	// FoldDiacritics matches text with and without the accents and tone marks of Latin,
+	// Greek and Cyrillic letters alike.
+	FoldDiacritics bool `yaml:"fold_diacritics" doc:"also match copies written without accents or tone marks (Yoruba, Vietnamese, ... text online often lacks them): Latin, Greek and Cyrillic letters count as their base letter"`
 }
 
 // DecontReference is one entry of references: files read through the input readers.
@@ -258,8 +261,13 @@ func NewDecontaminate(cfg DecontaminateConfig, baseDir string) (*Decontaminate, 
 			d.roles |= roleBit(pipeline.RoleUser) | roleBit(pipeline.RoleAssistant) | roleBit(pipeline.RoleSystem)
 		}
 	}
-	d.pool.New = func() any { return new(decontScratch) }
+	tab := unitFolds()
+	if cfg.FoldDiacritics {
+		tab = unitFoldsNoMarks()
+	}
+	d.pool.New = func() any { sc := new(decontScratch); sc.tab = tab; return sc }
 	b := &decontBuilder{d: d, grams: gramSet{chunk: gramChunk}, fileIdx: map[string]int32{}, labelIdx: map[string]int32{}, anchors: map[uint64]uint64{}}
+	b.sc.tab = tab
 	for i := range cfg.References {
 		if err := b.read(i, &cfg.References[i], baseDir); err != nil {
 			return nil, fmt.Errorf("decontaminate: references[%d]: %w", i, err)

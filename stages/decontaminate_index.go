@@ -54,6 +54,7 @@ func gramPowers() []uint64 {
 // unitScratch holds the buffers of one text's units; reused, it makes tokenising allocate
 // nothing once the buffers have grown to the largest text.
 type unitScratch struct {
+	tab    *unitFoldTable // nil: unitFolds()
 	iter   norm.Iter
 	nfc    []byte
 	fold   []byte
@@ -73,7 +74,10 @@ type unitScratch struct {
 func (s *unitScratch) units(text string) {
 	s.hashes, s.starts, s.ends = s.hashes[:0], s.starts[:0], s.ends[:0]
 	s.words, s.chars = 0, 0
-	tab := unitFolds()
+	tab := s.tab
+	if tab == nil {
+		tab = unitFolds()
+	}
 	lang.EachWord(text, func(t lang.Token) bool {
 		if !s.foldWord(tab, text[t.Start:t.End], t, true) {
 			s.foldWord(tab, s.normalize(text[t.Start:t.End]), t, false)
@@ -114,12 +118,12 @@ func (s *unitScratch) foldWord(tab *unitFoldTable, w string, t lang.Token, check
 					return giveUp()
 				}
 				if f = rune(tab.fold[r]); f == unitFoldSlow {
-					f, _ = foldRune(r)
+					f, _ = tab.slow(r)
 				}
 			case check && norm.NFC.QuickSpanString(w[i:]) != len(w)-i:
 				return giveUp()
 			default:
-				f, _ = foldRune(r)
+				f, _ = tab.slow(r)
 			}
 		}
 		switch {
@@ -185,6 +189,7 @@ func (s *unitScratch) charMode() bool { return s.chars > s.words }
 type unitFoldTable struct {
 	fold   [0x10000]uint16
 	stable [0x10000 / 64]uint64
+	slow   func(rune) (rune, bool) // the fold the table holds: foldRune or foldRuneNoMarks
 }
 
 const (
@@ -192,33 +197,60 @@ const (
 	unitFoldIgnore = 0xFFFE // a rune that is left out of the unit (see foldRune)
 )
 
+// unitFolds returns the table of foldRune; unitFoldsNoMarks that of foldRuneNoMarks.
 var (
-	unitFoldOnce sync.Once
-	unitFoldTab  *unitFoldTable
+	unitFolds        = sync.OnceValue(func() *unitFoldTable { return buildUnitFolds(foldRune) })
+	unitFoldsNoMarks = sync.OnceValue(func() *unitFoldTable { return buildUnitFolds(foldRuneNoMarks) })
 )
 
-func unitFolds() *unitFoldTable {
-	unitFoldOnce.Do(func() {
-		t := new(unitFoldTable)
-		var buf [utf8.UTFMax]byte
-		for r := rune(0); r < 0x10000; r++ {
-			if r >= 0xD800 && r <= 0xDFFF {
-				continue // surrogates: never decoded
-			}
-			if f, ok := foldRune(r); ok {
-				t.fold[r] = uint16(unitFoldSlow)
-				if f < 0x10000 && f != 0 && f != unitFoldSlow {
-					t.fold[r] = uint16(f)
-				}
-			}
-			s := string(buf[:utf8.EncodeRune(buf[:], r)])
-			if p := norm.NFC.PropertiesString(s); p.BoundaryBefore() && p.CCC() == 0 && norm.NFC.IsNormalString(s) {
-				t.stable[r>>6] |= 1 << (r & 63)
+func buildUnitFolds(foldRune func(rune) (rune, bool)) *unitFoldTable {
+	t := &unitFoldTable{slow: foldRune}
+	var buf [utf8.UTFMax]byte
+	for r := rune(0); r < 0x10000; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue // surrogates: never decoded
+		}
+		if f, ok := foldRune(r); ok {
+			t.fold[r] = uint16(unitFoldSlow)
+			if f < 0x10000 && f != 0 && f != unitFoldSlow {
+				t.fold[r] = uint16(f)
 			}
 		}
-		unitFoldTab = t
-	})
-	return unitFoldTab
+		s := string(buf[:utf8.EncodeRune(buf[:], r)])
+		if p := norm.NFC.PropertiesString(s); p.BoundaryBefore() && p.CCC() == 0 && norm.NFC.IsNormalString(s) {
+			t.stable[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return t
+}
+
+// foldRuneNoMarks is foldRune that also drops the diacritics of Latin, Greek and Cyrillic
+// letters (fold_diacritics): combining marks of the diacritical-mark blocks are left out,
+// and a precomposed letter is its base letter ("ẹ̀" and "é" are "e"), so a copy written
+// without tone marks or accents matches. Marks of other scripts (Indic vowel signs, Arabic
+// harakat) are kept.
+func foldRuneNoMarks(r rune) (rune, bool) {
+	if isDiacritic(r) {
+		return unitFoldIgnore, true
+	}
+	if r >= 0xC0 && unicode.IsLetter(r) {
+		d := norm.NFD.String(string(r))
+		base, size := utf8.DecodeRuneInString(d)
+		marks := size < len(d)
+		for _, m := range d[size:] {
+			marks = marks && isDiacritic(m)
+		}
+		if marks {
+			return unicode.ToLower(base), true
+		}
+	}
+	return foldRune(r)
+}
+
+// isDiacritic reports whether r is in a block of combining diacritical marks.
+func isDiacritic(r rune) bool {
+	return 0x0300 <= r && r <= 0x036F || 0x1AB0 <= r && r <= 0x1AFF || 0x1DC0 <= r && r <= 0x1DFF ||
+		0x20D0 <= r && r <= 0x20FF || 0xFE20 <= r && r <= 0xFE2F
 }
 
 // normalize returns w in NFC; the result aliases s.nfc until the next call. norm.Iter, held

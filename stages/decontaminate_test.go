@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/text/unicode/norm"
@@ -249,6 +250,51 @@ func TestDecontaminateModifierApostrophes(t *testing.T) {
 		if v, _ := d.Process(context.Background(), &pipeline.Document{Text: text}); v.Kept() {
 			t.Errorf("%q kept", text)
 		}
+	}
+}
+
+// fold_diacritics: a copy written without tone marks or accents (Yoruba, Vietnamese, French,
+// Greek) is caught, in NFC or NFD, and the other way round; without it, it is kept. Marks of
+// other scripts still count.
+func TestDecontaminateFoldDiacritics(t *testing.T) {
+	yor := "Ìjọba ìbílẹ̀ ṣí ilé-ìkàwé tuntun ní àárín ìlú ní ọjọ́ Ajé, ọgọ́rọ̀ọ̀rún ènìyàn sì dúró nínú òjò"
+	vie := "Hôm nay trời mưa rất to ở Hà Nội và nhiều con đường bị ngập nước sâu đến đầu gối người đi bộ"
+	ell := "Η βιβλιοθήκη της πόλης άνοιξε ξανά σήμερα το πρωί μετά από δύο χρόνια εργασιών ανακαίνισης και επέκτασης"
+	hin := "नई पुस्तकालय सोमवार सुबह शहर के बीच में खुली और सैकड़ों लोग बारिश में बाहर इंतज़ार करते रहे"
+	strip := func(s string) string {
+		var b strings.Builder
+		for _, r := range norm.NFD.String(s) {
+			if !unicode.Is(unicode.Mn, r) {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name      string
+		ref, text string
+		fold      bool
+		wantKept  bool
+	}{
+		{"yoruba without tone marks", yor, strip(yor), true, false},
+		{"yoruba without tone marks, option off", yor, strip(yor), false, true},
+		{"reference without marks, text with them (NFD)", strip(yor), norm.NFD.String(yor), true, false},
+		{"vietnamese without accents", vie, strip(vie), true, false},
+		{"greek without accents", ell, strings.ToUpper(strip(ell)), true, false},
+		{"hindi vowel signs still count", hin, strip(hin), true, true},
+		{"hindi unchanged copy", hin, hin, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := decontOf(t, func(c *DecontaminateConfig) { c.FoldDiacritics = tt.fold }, tt.ref)
+			v, err := d.Process(context.Background(), &pipeline.Document{Text: tt.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Kept() != tt.wantKept {
+				t.Errorf("kept %v, want %v: %+v", v.Kept(), tt.wantKept, v)
+			}
+		})
 	}
 }
 
