@@ -128,27 +128,63 @@ type piiScratch struct {
 	code  []piiSpan // code regions (kind unused)
 }
 
-// Process implements pipeline.Stage: it rewrites d.Text when it finds something.
+// Process implements pipeline.Stage: it rewrites d.Text when it finds something, and for an
+// instruction record every turn (and its Input), which is what the instruction writers
+// write; replacements are counted once, in the turns.
 func (p *PII) Process(_ context.Context, d *pipeline.Document) (pipeline.Verdict, error) {
 	sc := p.pool.Get().(*piiScratch)
 	defer p.pool.Put(sc)
-	spans := p.find(d.Text, sc)
+	in := d.Instruction
+	text, n := p.redact(d.Text, sc, in == nil)
+	d.Text = text
+	if in != nil {
+		n = 0
+		input, _ := p.redact(in.Input, sc, false)
+		for i := range in.Messages {
+			m := &in.Messages[i]
+			var c int
+			switch {
+			case in.Input == "" || m.Role != pipeline.RoleUser:
+				m.Content, c = p.redact(m.Content, sc, true)
+			case m.Content == in.Input:
+				m.Content, c = p.redact(m.Content, sc, true)
+			case strings.HasSuffix(m.Content, "\n\n"+in.Input):
+				// Instruction and Input, redacted apart so that Flat still splits them.
+				head, h := p.redact(m.Content[:len(m.Content)-len(in.Input)-2], sc, true)
+				_, c = p.redact(in.Input, sc, true)
+				m.Content, c = head+"\n\n"+input, h+c
+			default:
+				m.Content, c = p.redact(m.Content, sc, true)
+			}
+			n += c
+		}
+		in.Input = input
+	}
+	if n > 0 {
+		p.docs.Add(1)
+	}
+	return pipeline.Keep, nil
+}
+
+// redact replaces what p finds in text, counting the replacements by kind when count.
+func (p *PII) redact(text string, sc *piiScratch, count bool) (string, int) {
+	spans := p.find(text, sc)
 	if len(spans) == 0 {
-		return pipeline.Keep, nil
+		return text, 0
 	}
 	var b strings.Builder
-	b.Grow(len(d.Text))
+	b.Grow(len(text))
 	last := 0
 	for _, s := range spans {
-		b.WriteString(d.Text[last:s.start])
+		b.WriteString(text[last:s.start])
 		b.WriteString(p.repl[s.kind])
 		last = s.end
-		p.counts[s.kind].Add(1)
+		if count {
+			p.counts[s.kind].Add(1)
+		}
 	}
-	b.WriteString(d.Text[last:])
-	d.Text = b.String()
-	p.docs.Add(1)
-	return pipeline.Keep, nil
+	b.WriteString(text[last:])
+	return b.String(), len(spans)
 }
 
 // Report implements pipeline.Reporter: replacements by kind and documents changed.

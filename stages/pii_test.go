@@ -181,3 +181,46 @@ func BenchmarkPII(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// An instruction record is written from its turns, not from its text view: every turn, and
+// the Input inside the first user turn, is redacted, so that Flat still splits them, and each
+// replacement is counted once.
+func TestPIIInstructionRecord(t *testing.T) {
+	p := newPII(t, nil)
+	in := &pipeline.Instruction{
+		Input: "Contact: amina@example.org",
+		Messages: []pipeline.Message{
+			{Role: pipeline.RoleSystem, Content: "Write to help@example.com if stuck."},
+			{Role: pipeline.RoleUser, Content: "Summarise this for kofi@example.net.\n\nContact: amina@example.org"},
+			{Role: pipeline.RoleAssistant, Content: "Piga simu +254 712 345 678 au andika kwa amina@example.org."},
+			{Role: pipeline.RoleUser, Content: "And 45.33.32.156?"},
+			{Role: pipeline.RoleAssistant, Content: "Hakuna."},
+		},
+	}
+	d := &pipeline.Document{Instruction: in, Text: in.View(pipeline.ViewAll)}
+	if _, err := p.Process(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Write to <EMAIL> if stuck.",
+		"Summarise this for <EMAIL>.\n\nContact: <EMAIL>",
+		"Piga simu <PHONE> au andika kwa <EMAIL>.",
+		"And <IPV4>?",
+		"Hakuna.",
+	}
+	for i, m := range in.Messages {
+		if m.Content != want[i] {
+			t.Errorf("turn %d: %q, want %q", i, m.Content, want[i])
+		}
+	}
+	if instr, input, output := in.Flat(); instr != "Summarise this for <EMAIL>." || input != "Contact: <EMAIL>" || output != want[2] {
+		t.Errorf("Flat() = %q, %q, %q", instr, input, output)
+	}
+	if strings.Contains(d.Text, "@") || strings.Contains(d.Text, "712") {
+		t.Errorf("text view not redacted: %q", d.Text)
+	}
+	rep := p.Report()
+	if got := rep["replaced"].(map[string]int64); got["email"] != 4 || got["phone"] != 1 || got["ipv4"] != 1 || rep["docs_changed"] != int64(1) {
+		t.Errorf("report %v, want 4 emails, 1 phone, 1 ipv4 in 1 document", rep)
+	}
+}
