@@ -48,6 +48,8 @@ type ParagraphDedup struct {
 	seen    map[uint64]struct{}
 	removed int64
 	changed int64
+	// instruction records with some paragraphs seen before, left whole (see Process)
+	instructionsUnchanged int64
 }
 
 var (
@@ -123,11 +125,18 @@ func (s *ParagraphDedup) Process(_ context.Context, d *pipeline.Document) (pipel
 	if removed == 0 {
 		return pipeline.Keep, nil
 	}
-	s.removed += int64(removed)
 	newText := strings.TrimSpace(out.String())
 	if n := utf8.RuneCountInString(newText); !keptAny || n < s.cfg.MinCharsLeft {
+		s.removed += int64(removed)
 		return pipeline.Rejectf("paragraph_dedup.all_duplicate", "%d of %d %ss seen in earlier documents; %d chars left < %d", removed, units, s.cfg.Unit, n, s.cfg.MinCharsLeft), nil
 	}
+	if d.Instruction != nil {
+		// Written from its turns, which a paragraph of the text view does not map back to:
+		// the record is judged (all_duplicate above) but not rewritten.
+		s.instructionsUnchanged++
+		return pipeline.Keep, nil
+	}
+	s.removed += int64(removed)
 	s.changed++
 	d.Text = newText
 	d.SetMeta("paragraph_dedup_removed", removed)
@@ -163,7 +172,7 @@ func hashUnit(s string) (uint64, int) {
 
 // Report implements pipeline.Reporter.
 func (s *ParagraphDedup) Report() map[string]any {
-	return map[string]any{"distinct_units": len(s.seen), "units_removed": s.removed, "documents_changed": s.changed}
+	return map[string]any{"distinct_units": len(s.seen), "units_removed": s.removed, "documents_changed": s.changed, "instructions_not_rewritten": s.instructionsUnchanged}
 }
 
 // Close implements pipeline.Stage.

@@ -65,6 +65,42 @@ func TestParagraphDedup(t *testing.T) {
 	}
 }
 
+// An instruction record is written from its turns: one with some paragraphs seen before is
+// kept whole (a text-view paragraph does not map back to a turn) and counted as such; one
+// made only of seen paragraphs is still rejected.
+func TestParagraphDedupInstruction(t *testing.T) {
+	s := &ParagraphDedup{cfg: ParagraphDedupConfig{Unit: "paragraph", MinChars: 20, MinCharsLeft: 1, Scope: "global"}, seen: map[uint64]struct{}{}}
+	record := func(q, a string) *pipeline.Document {
+		in := &pipeline.Instruction{Messages: []pipeline.Message{{Role: pipeline.RoleUser, Content: q}, {Role: pipeline.RoleAssistant, Content: a}}}
+		return &pipeline.Document{ID: "r", Instruction: in, Text: in.View(pipeline.ViewAll)}
+	}
+	q := "Eleza kwa ufupi jinsi mvua inavyonyesha katika nyanda za juu."
+	first := record(q, "Mvua hunyesha pale hewa yenye unyevu inapopanda juu ya milima na kupoa.")
+	second := record(q, "Hewa yenye mvuke hupoa inapopanda, mvuke hugeuka matone na kunyesha.")
+	third := record(q, "Mvua hunyesha pale hewa yenye unyevu inapopanda juu ya milima na kupoa.")
+	for i, d := range []*pipeline.Document{first, second, third} {
+		before := d.Text
+		v, err := s.Process(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0, 1:
+			if !v.Kept() || d.Text != before || d.Instruction.Messages[0].Content != q {
+				t.Errorf("record %d: verdict %+v, text %q", i, v, d.Text)
+			}
+		case 2:
+			if v.Reason != "paragraph_dedup.all_duplicate" {
+				t.Errorf("record 2: verdict %+v, want all_duplicate", v)
+			}
+		}
+	}
+	rep := s.Report()
+	if rep["instructions_not_rewritten"] != int64(1) || rep["documents_changed"] != int64(0) {
+		t.Errorf("report %v", rep)
+	}
+}
+
 func BenchmarkParagraphDedup(b *testing.B) {
 	lines := make([]string, 30)
 	for i := range lines {

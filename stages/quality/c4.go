@@ -293,14 +293,22 @@ func failingLines(w *worker) string {
 func c4After(s *Stage, w *worker, st *settings, d *pipeline.Document) {
 	c := &w.c4
 	dropped := 0
-	for r, n := range c.dropped {
+	for _, n := range c.dropped {
 		dropped += n
-		if st.c4.drop && n > 0 {
-			s.linesDropped[r].Add(int64(n))
-		}
 	}
 	if !st.c4.drop || (dropped == 0 && !c.citations) {
 		return
+	}
+	if d.Instruction != nil {
+		// Written from its turns, which a line of the text view does not map back to: the
+		// record is judged but not rewritten.
+		s.instructionsUnchanged.Add(1)
+		return
+	}
+	for r, n := range c.dropped {
+		if n > 0 {
+			s.linesDropped[r].Add(int64(n))
+		}
 	}
 	a := w.a
 	var b strings.Builder

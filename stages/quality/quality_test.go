@@ -223,6 +223,19 @@ func TestC4Rewrite(t *testing.T) {
 	if d.Text != englishLines {
 		t.Error("text of a clean document changed")
 	}
+	// an instruction record is written from its turns: judged, not rewritten
+	s = newStage(t, KindC4Quality, nil)
+	in := &pipeline.Instruction{Messages: []pipeline.Message{{Role: pipeline.RoleUser, Content: "Summarise the meeting."}, {Role: pipeline.RoleAssistant, Content: give}}}
+	d = &pipeline.Document{ID: "r", Lang: "eng_Latn", Instruction: in, Text: in.View(pipeline.ViewOutput)}
+	before := d.Text
+	if v, err := s.Process(context.Background(), d); err != nil || !v.Kept() {
+		t.Fatalf("instruction record: %v %+v", err, v)
+	}
+	rep = s.Report()
+	if d.Text != before || in.Messages[1].Content != give || rep["instructions_not_rewritten"] != int64(1) ||
+		rep["docs_rewritten"] != int64(0) || len(rep["lines_dropped"].(map[string]int64)) != 0 {
+		t.Errorf("instruction record rewritten or miscounted: %v", rep)
+	}
 }
 
 func TestEndsTerminal(t *testing.T) {

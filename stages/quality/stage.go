@@ -22,6 +22,8 @@ type Stage struct {
 	linesDropped  []atomic.Int64
 	docsRewritten atomic.Int64
 	charsRemoved  atomic.Int64
+	// instruction records whose failing lines were left in (see c4After)
+	instructionsUnchanged atomic.Int64
 }
 
 var (
@@ -161,6 +163,7 @@ func (s *Stage) Report() map[string]any {
 		out["lines_dropped"] = lines
 		out["docs_rewritten"] = s.docsRewritten.Load()
 		out["chars_removed"] = s.charsRemoved.Load()
+		out["instructions_not_rewritten"] = s.instructionsUnchanged.Load()
 	}
 	return out
 }
