@@ -399,9 +399,14 @@ func paramText(p map[string]any) string {
 	}
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<EMAIL>", not "\u003cEMAIL\u003e"
 	for _, k := range keys {
-		v, _ := json.Marshal(p[k])
-		parts = append(parts, "`"+k+": "+codeSpanSafe(string(v))+"`")
+		buf.Reset()
+		_ = enc.Encode(p[k])
+		v := strings.TrimSuffix(buf.String(), "\n")
+		parts = append(parts, "`"+k+": "+codeSpanSafe(v)+"`")
 	}
 	return strings.Join(parts, ", ")
 }
