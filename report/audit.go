@@ -56,6 +56,7 @@ type AuditLang struct {
 	KeptTotal     int64 // documents the kept samples were drawn from
 	RejectedTotal int64
 	Verdicts      map[string]string // Sample.Key() -> verdict code
+	Notes         map[string]string // Sample.Key() -> a reviewer's notes (AuditEntry.Notes)
 	SetAside      int               // verdicts of earlier audits kept in PreviousDir/<Label>.md
 }
 
@@ -66,7 +67,7 @@ func WriteAudit(w io.Writer, a *AuditLang, seed uint64, runName string) error {
 	fmt.Fprintf(b, "# Audit: %s (`%s`)\n\n", a.Name, a.Label)
 	fmt.Fprintf(b, "Dataset %s. %d of %s kept and %d of %s rejected documents labelled `%s`, drawn at random (seed %d; the same run and seed draw the same documents).\n\n",
 		mdText(runName), len(a.Kept), num(a.KeptTotal), len(a.Rejected), num(a.RejectedTotal), a.Label, seed)
-	b.WriteString("**How to review.** For each sample, tick exactly one box (`- [x]`). Then run `sieve report <run directory>`: it counts the verdicts into the dataset card and report.html, and keeps them when it rebuilds this file.\n\n")
+	b.WriteString("**How to review.** For each sample, tick exactly one box (`- [x]`). Then run `sieve report <run directory>`: it counts the verdicts into the dataset card and report.html, and keeps them when it rebuilds this file. Notes written below a sample's text are kept with it too.\n\n")
 	if a.SetAside > 0 {
 		fmt.Fprintf(b, "%s ticked earlier %s to none of these samples (the document is no longer drawn, its text changed, or not one box is ticked): %s kept, not counted, in [previous/%s.md](previous/%s.md).\n\n",
 			plural(a.SetAside, "verdict"), pick(a.SetAside, "applies", "apply"), pick(a.SetAside, "it is", "they are"), a.Label, a.Label)
@@ -113,13 +114,16 @@ func WriteAudit(w io.Writer, a *AuditLang, seed uint64, runName string) error {
 			}
 			b.WriteString("\n")
 			if s.Text == "" {
-				b.WriteString("(no text)\n")
+				b.WriteString(noTextLine + "\n")
 			} else {
 				fence := fenceFor(s.Text)
 				fmt.Fprintf(b, "%stext\n%s\n%s\n", fence, s.Text, fence)
 			}
 			if s.Chars > maxSampleChars {
 				fmt.Fprintf(b, "\n(first %d of %s characters)\n", maxSampleChars, num(int64(s.Chars)))
+			}
+			if n := a.Notes[s.Key()]; n != "" {
+				fmt.Fprintf(b, "\n%s\n", n)
 			}
 			b.WriteString("\n")
 		}
@@ -182,6 +186,9 @@ type AuditEntry struct {
 	// written (the description, boxes and text), without leading and trailing blank lines;
 	// a fence left open at the end of the file is closed.
 	Body string
+	// Notes is what a reviewer wrote below the sample's text (after its ```text block, or
+	// its "(no text)" line), without the line saying how much of the text is shown.
+	Notes string
 }
 
 // Key is the Sample.Key() of the entry's sample.
@@ -206,6 +213,8 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 		inBody   bool     // no heading since cur's marker
 		inText   bool     // inside cur's ```text block
 		text     []string
+		notes    []string // lines of cur's body after its text block
+		afterTxt bool     // cur's text block (or "(no text)") is behind
 		lineNo   int
 		finished = func() {
 			if cur == nil {
@@ -218,6 +227,7 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 				body = body[1:]
 			}
 			cur.Body, cur.Text = strings.Join(body, "\n"), strings.Join(text, "\n")
+			cur.Notes = notesText(notes)
 			switch {
 			case valid == 1:
 				for _, c := range cur.Ticked {
@@ -237,6 +247,7 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 			}
 			out.Entries = append(out.Entries, *cur)
 			cur, valid, body, inBody, inText, text = nil, 0, nil, false, false, nil
+			notes, afterTxt = nil, false
 		}
 	)
 	for sc.Scan() {
@@ -245,9 +256,15 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 		trim := strings.TrimSpace(line)
 		if inBody {
 			body = append(body, line)
+			if afterTxt && !heading(trim) && !strings.HasPrefix(trim, samplePrefix) {
+				notes = append(notes, line)
+			}
 		}
 		if fence != "" {
 			if strings.HasPrefix(trim, fence[:1]) && strings.Trim(trim, fence[:1]) == "" && len(trim) >= len(fence) {
+				if inText {
+					afterTxt = true
+				}
 				fence, inText = "", false
 			} else if inText {
 				text = append(text, line)
@@ -282,6 +299,10 @@ func ReadAudit(r io.Reader) (*AuditFile, error) {
 		}
 		if !inBody {
 			continue // a sample's boxes are in its body
+		}
+		if trim == noTextLine && text == nil {
+			afterTxt = true
+			continue
 		}
 		code, checked, ok := checkbox(trim)
 		if !ok || !checked {
@@ -399,4 +420,27 @@ func (a *AuditLang) Summarise() AuditSummary {
 		s.RejReviewed++
 	}
 	return s
+}
+
+// noTextLine stands for the text block of a sample without text.
+const noTextLine = "(no text)"
+
+// notesText returns a reviewer's notes from the lines after a sample's text block: without
+// the line saying how much of the text is shown, and without blank lines around.
+func notesText(lines []string) string {
+	out := lines[:0:0]
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "(first ") && strings.HasSuffix(t, " characters)") {
+			continue
+		}
+		out = append(out, l)
+	}
+	for len(out) > 0 && strings.TrimSpace(out[0]) == "" {
+		out = out[1:]
+	}
+	for len(out) > 0 && strings.TrimSpace(out[len(out)-1]) == "" {
+		out = out[:len(out)-1]
+	}
+	return strings.Join(out, "\n")
 }

@@ -37,7 +37,7 @@ type asideEntry struct {
 // counts, those of the audit file before those of the previous file. Every other ticked
 // entry is set aside, previous ones first, except exact repeats (same sample, text and
 // boxes) of one carried or set aside. back counts the entries of prev carried.
-func carryVerdicts(a *AuditLang, cur, prev []AuditEntry) (verdicts map[string]string, aside []asideEntry, back int) {
+func carryVerdicts(a *AuditLang, cur, prev []AuditEntry) (verdicts, notes map[string]string, aside []asideEntry, back int) {
 	drawn := map[string]*Sample{}
 	if a != nil {
 		for _, l := range [][]Sample{a.Kept, a.Rejected} {
@@ -47,19 +47,28 @@ func carryVerdicts(a *AuditLang, cur, prev []AuditEntry) (verdicts map[string]st
 		}
 	}
 	all := append(slices.Clip(cur), prev...)
-	verdicts = map[string]string{}
+	verdicts, notes = map[string]string{}, map[string]string{}
 	used := make([]bool, len(all))
 	seen := map[string]bool{}
 	for i := range all {
 		e := &all[i]
 		s := drawn[e.Key()]
-		if e.Verdict == "" || s == nil || !e.sameText(s) {
+		if s == nil || !e.sameText(s) {
 			continue
 		}
-		if _, done := verdicts[e.Key()]; done {
+		carried := false
+		if _, done := verdicts[e.Key()]; !done && e.Verdict != "" {
+			verdicts[e.Key()], carried = e.Verdict, true
+		}
+		if _, done := notes[e.Key()]; !done && e.Notes != "" {
+			notes[e.Key()] = e.Notes
+			// Notes alone carry an entry with no box ticked; ticks that are no verdict
+			// still go aside (with the notes, as written).
+			carried = carried || len(e.Ticked) == 0
+		}
+		if !carried {
 			continue
 		}
-		verdicts[e.Key()] = e.Verdict
 		used[i], seen[e.identity()] = true, true
 		if i >= len(cur) {
 			back++
@@ -78,13 +87,13 @@ func carryVerdicts(a *AuditLang, cur, prev []AuditEntry) (verdicts map[string]st
 	}
 	for _, i := range order {
 		e := &all[i]
-		if used[i] || len(e.Ticked) == 0 || seen[e.identity()] {
+		if used[i] || len(e.Ticked) == 0 && e.Notes == "" || seen[e.identity()] {
 			continue
 		}
 		seen[e.identity()] = true
 		aside = append(aside, asideEntry{AuditEntry: *e, why: asideReason(e, drawn[e.Key()], label), fromPrev: i >= len(cur)})
 	}
-	return verdicts, aside, back
+	return verdicts, notes, aside, back
 }
 
 // sameText reports whether the entry was ticked for the text s holds now.
@@ -122,6 +131,8 @@ func asideReason(e *AuditEntry, s *Sample, label string) string {
 		return "its document is no longer drawn"
 	case !e.sameText(s):
 		return "its document's text changed after the verdict was ticked"
+	case len(e.Ticked) == 0:
+		return "no box is ticked (its notes are kept)"
 	case e.Verdict == "":
 		return fmt.Sprintf("not one verdict is ticked (%s); keep one box ticked and run `sieve report` to count it", strings.Join(e.Ticked, ", "))
 	default:
@@ -220,9 +231,9 @@ func (m *model) carry(res *Result) error {
 	}
 	for _, label := range sorted {
 		a := audits[label]
-		verdicts, aside, back := carryVerdicts(a, entries(cur[label]), entries(prev[label]))
+		verdicts, notes, aside, back := carryVerdicts(a, entries(cur[label]), entries(prev[label]))
 		if a != nil {
-			a.Verdicts, a.SetAside = verdicts, len(aside)
+			a.Verdicts, a.Notes, a.SetAside = verdicts, notes, len(aside)
 			m.Summaries[label] = a.Summarise()
 		}
 		res.Carried += len(verdicts)

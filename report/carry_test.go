@@ -154,7 +154,7 @@ func TestCarryVerdicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			verdicts, gotAside, back := carryVerdicts(tt.a, tt.cur, tt.prev)
+			verdicts, _, gotAside, back := carryVerdicts(tt.a, tt.cur, tt.prev)
 			want := map[string]string{}
 			for id, v := range tt.want {
 				for _, l := range [][]Sample{a.Kept, a.Rejected} {
@@ -422,4 +422,58 @@ func FuzzAsideRoundTrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Notes a reviewer writes below a sample's text are read back, carried with the sample
+// when it is drawn again with the same text (ticked or not), written again under it, and
+// kept aside with the sample otherwise.
+func TestAuditNotes(t *testing.T) {
+	long := strings.Repeat("ọ̀rọ̀ ", maxSampleChars/5+10)
+	a := &AuditLang{
+		Label: "yor_Latn", Name: "Yoruba",
+		Kept: []Sample{
+			{Kind: Kept, ID: "a", Origin: "in.jsonl", Text: "alpha", TextSHA256: textSHA256("alpha"), Chars: 5},
+			{Kind: Kept, ID: "b", Origin: "in.jsonl", Text: long[:maxSampleChars], TextSHA256: textSHA256(long), Chars: len([]rune(long))},
+		},
+		Rejected: []Sample{{Kind: Rejected, ID: "r", Origin: "in.jsonl:3", Stage: "length", Reason: "length.too_short"}},
+	}
+	var buf bytes.Buffer
+	if err := WriteAudit(&buf, a, 1, "run"); err != nil {
+		t.Fatal(err)
+	}
+	// The reviewer ticks a, writes notes under a, b (not ticked) and r (no text).
+	edited := buf.String()
+	edited = strings.Replace(edited, "- [ ] ok:", "- [x] ok:", 1)
+	edited = strings.Replace(edited, "```text\nalpha\n```\n", "```text\nalpha\n```\n\nSpelling fixed by hand?\n- ask Bọ́lá\n", 1)
+	edited = strings.Replace(edited, "characters)\n", "characters)\n\nLooks machine-translated.\n", 1)
+	edited = strings.Replace(edited, noTextLine+"\n", noTextLine+"\n\nEmpty after the cut.\n", 1)
+	af, err := ReadAudit(strings.NewReader(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range af.Entries {
+		got[e.ID] = e.Notes
+	}
+	want := map[string]string{"a": "Spelling fixed by hand?\n- ask Bọ́lá", "b": "Looks machine-translated.", "r": "Empty after the cut."}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("notes read %q, want %q", got, want)
+	}
+	verdicts, notes, aside, _ := carryVerdicts(a, af.Entries, nil)
+	if len(aside) != 0 || verdicts[a.Kept[0].Key()] != "ok" || len(notes) != 3 {
+		t.Fatalf("carried verdicts %v, notes %v, aside %v", verdicts, notes, aside)
+	}
+	a.Verdicts, a.Notes = verdicts, notes
+	buf.Reset()
+	if err := WriteAudit(&buf, a, 1, "run"); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != edited {
+		t.Errorf("rewritten file differs from the reviewed one:\n%s\n----\n%s", buf.String(), edited)
+	}
+	// Drawn no more: the notes of the unticked sample go aside with it.
+	_, _, aside, _ = carryVerdicts(&AuditLang{Label: "yor_Latn"}, af.Entries, nil)
+	if len(aside) != 3 || !strings.Contains(aside[1].Body, "Looks machine-translated.") {
+		t.Errorf("set aside %d entries: %+v", len(aside), aside)
+	}
 }
