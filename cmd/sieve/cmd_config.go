@@ -15,7 +15,7 @@ import (
 
 // defaultStageOrder is the order of the embedded default pipeline: cheap, high-yield stages
 // first. Kinds not registered in this build are left out.
-var defaultStageOrder = []string{"length", "langid", "exact_dedup", "minhash_dedup", "gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality", "toxicity", "pii"}
+var defaultStageOrder = []string{"normalize", "length", "langid", "exact_dedup", "minhash_dedup", "gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality", "toxicity", "pii"}
 
 // defaultStageSkip lists kinds left out of the default pipeline because they need files
 // only the user can provide.
