@@ -183,7 +183,7 @@ func (d *dictionary) initSubwords() error {
 			buf = append(append(append(buf[:0], '<'), w...), '>')
 			d.subIDs = d.appendSubwords(d.subIDs, buf)
 		}
-		if len(d.subIDs) > math.MaxUint32 {
+		if uint64(len(d.subIDs)) > math.MaxUint32 {
 			return fmt.Errorf("the vocabulary has more than %d character n-grams", uint32(math.MaxUint32))
 		}
 		e.subEnd = uint32(len(d.subIDs))

@@ -342,7 +342,7 @@ func (m *Model) decodeDict(d *decoder) error {
 		if len(dict.ents) > 0 {
 			start = dict.ents[len(dict.ents)-1].end
 		}
-		if len(dict.arena) > math.MaxUint32 {
+		if uint64(len(dict.arena)) > math.MaxUint32 {
 			return d.errorf(typAt, fmt.Sprintf("dictionary entry %d", i), ErrUnsupported, "dictionary strings exceed 4 GiB")
 		}
 		dict.ents = append(dict.ents, entry{off: start, end: uint32(len(dict.arena))})
