@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -172,18 +171,6 @@ func BenchmarkPredictParallel(b *testing.B) {
 		})
 	}
 }
-
-// threadCPU returns the CPU time (user + system) of the calling OS thread.
-func threadCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// rusageThread is RUSAGE_THREAD (Linux).
-const rusageThread = 1
 
 // BenchmarkCLIPredict runs `fasttext predict MODEL docs.txt` over the documents of
 // BenchmarkPredict (repeated to at least 5,000 lines) and reports its CPU time per
