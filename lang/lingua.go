@@ -133,7 +133,11 @@ func NewLingua(opts LinguaOptions) (*Lingua, error) {
 			// lingua-go needs two languages for a detector; loading is global, any partner does.
 			langs = []lingua.Language{chosen[0], otherLanguage(chosen[0])}
 		}
-		lingua.NewLanguageDetectorBuilder().FromLanguages(langs...).WithPreloadedLanguageModels().Build()
+		bld := lingua.NewLanguageDetectorBuilder().FromLanguages(langs...).WithPreloadedLanguageModels()
+		if opts.LowAccuracy {
+			bld = bld.WithLowAccuracyMode() // trigram models only: the others would never be read
+		}
+		bld.Build()
 	}
 	return b, nil
 }
