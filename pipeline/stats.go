@@ -232,6 +232,9 @@ func (s *Stats) MergeExtras(o *Stats, reg *Registry) {
 // addFigures sums two report values: numbers add (integers stay integers), maps add key by
 // key, anything else keeps a (or b when a is absent).
 func addFigures(a, b any) any {
+	if b == nil { // JSON null: nothing to add (and nothing to start from when a is absent)
+		return a
+	}
 	if a == nil {
 		return addFigures(zeroLike(b), b)
 	}

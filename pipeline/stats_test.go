@@ -137,3 +137,27 @@ func TestMergeExtras(t *testing.T) {
 		t.Errorf("merged without a registry: %v", st.Stages[0].Extra)
 	}
 }
+
+// TestMergeExtrasNull: a figure that reads back from a task's stats as JSON null (a Report
+// value that was a nil slice or map) is kept like other figures that are not numbers, at
+// the top level and inside maps.
+func TestMergeExtrasNull(t *testing.T) {
+	var reg Registry
+	if err := reg.Register("counted", Spec{Config: func() any { return &struct{}{} }, New: func(any, *Env) (Stage, error) { return nil, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	task := func(n float64) *Stats {
+		return &Stats{Stages: []StageStats{{Name: "counted", Kind: "counted", Rejected: map[string]int64{}, Extra: map[string]any{
+			"docs": n, "skipped": nil, "by": map[string]any{"a": nil, "b": n},
+		}}}}
+	}
+	var st Stats
+	for _, o := range []*Stats{task(2), task(3)} {
+		st.Merge(o)
+		st.MergeExtras(o, &reg)
+	}
+	want := map[string]any{"docs": int64(5), "skipped": nil, "by": map[string]any{"a": nil, "b": int64(5)}}
+	if got := st.Stages[0].Extra; !reflect.DeepEqual(got, want) {
+		t.Errorf("merged figures %v, want %v", got, want)
+	}
+}
