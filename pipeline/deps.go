@@ -82,6 +82,12 @@ func expandUsed(p string) ([]string, error) {
 			}
 			if d.Type().IsRegular() {
 				files = append(files, path)
+			} else if d.Type()&fs.ModeSymlink != 0 {
+				// A link to a file is read like the file (as formats reads inputs); a link
+				// to a directory is not followed.
+				if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+					files = append(files, path)
+				}
 			}
 			return nil
 		})

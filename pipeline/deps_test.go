@@ -66,3 +66,39 @@ func TestListUsedFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestListUsedFilesLinkedFiles: in a directory, a symbolic link to a file is a file the
+// stage reads (Hugging Face's cache holds datasets as links to blobs), as formats' input
+// walk reads it; a link to a directory is not followed.
+func TestListUsedFilesLinkedFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"blobs/1", "refs/own.jsonl", "other/z.jsonl"} {
+		p = filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join("..", "blobs", "1"), filepath.Join(dir, "refs", "test.jsonl")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Symlink(filepath.Join("..", "other"), filepath.Join(dir, "refs", "more")); err != nil {
+		t.Fatal(err)
+	}
+	fc := filesConfig{"refs"}
+	got, err := ListUsedFiles(&Config{BaseDir: dir, Stages: []StageConfig{{Kind: "k", Name: "s", Config: &fc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range got {
+		r, _ := filepath.Rel(dir, f.Path)
+		names = append(names, filepath.ToSlash(r))
+		if f.Size != 3 {
+			t.Errorf("%s: size %d, want the linked file's 3", r, f.Size)
+		}
+	}
+	if s := strings.Join(names, " "); s != "refs/own.jsonl refs/test.jsonl" {
+		t.Errorf("got %s, want refs/own.jsonl refs/test.jsonl", s)
+	}
+}
