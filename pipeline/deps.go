@@ -24,7 +24,8 @@ type UsedFile struct {
 // ListUsedFiles lists the files the stages of cfg read besides the inputs (and the coverage
 // tokenizer, first), in stage order
 // and, within a stage, sorted and without repeats: each FileUser path resolved against
-// cfg.BaseDir, a directory expanded to every regular file below it, a glob to its matches.
+// cfg.BaseDir, a directory expanded to every regular file below it (and link to one) but
+// hidden ones, a glob to its matches.
 // Size and MTime are set; SHA256 is not (HashUsedFiles). A path that matches nothing is an
 // error naming the stage: the stage would fail on it too.
 func ListUsedFiles(cfg *Config) ([]UsedFile, error) {
@@ -79,6 +80,14 @@ func expandUsed(p string) ([]string, error) {
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				// Hidden, as .git: the stages reading directories skip them (formats'
+				// input walk, toxicity's lists).
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			if d.Type().IsRegular() {
 				files = append(files, path)

@@ -85,8 +85,47 @@ func TestListUsedFilesLinkedFiles(t *testing.T) {
 	if err := os.Symlink(filepath.Join("..", "other"), filepath.Join(dir, "refs", "more")); err != nil {
 		t.Fatal(err)
 	}
-	fc := filesConfig{"refs"}
-	got, err := ListUsedFiles(&Config{BaseDir: dir, Stages: []StageConfig{{Kind: "k", Name: "s", Config: &fc}}})
+	got, s := usedUnder(t, dir, dir, "refs")
+	for _, f := range got {
+		if f.Size != 3 {
+			t.Errorf("%s: size %d, want the linked file's 3", f.Path, f.Size)
+		}
+	}
+	if s != "refs/own.jsonl refs/test.jsonl" {
+		t.Errorf("got %s, want refs/own.jsonl refs/test.jsonl", s)
+	}
+}
+
+// TestListUsedFilesHidden: hidden files and directories below a directory are left out, as
+// the stages reading directories (formats' input walk for decontaminate, toxicity's lists)
+// skip them: a reference set or word lists cloned with git are not listed (nor hashed at
+// every start, nor replanned for) with every file of their .git directory.
+func TestListUsedFilesHidden(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"refs/a.jsonl", "refs/.git/HEAD", "refs/.git/objects/ab/cd", "refs/.notes.jsonl", "refs/sub/b.jsonl"} {
+		p = filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ base, path, want string }{
+		{dir, "refs", "refs/a.jsonl refs/sub/b.jsonl"},
+		{filepath.Join(dir, "refs"), ".", "refs/a.jsonl refs/sub/b.jsonl"},
+		{dir, "refs/.git", "refs/.git/HEAD refs/.git/objects/ab/cd"}, // named: every file below it
+	} {
+		if _, s := usedUnder(t, dir, tt.base, tt.path); s != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.path, s, tt.want)
+		}
+	}
+}
+
+// usedUnder lists the files of one stage reading path (relative to base), and their paths
+// relative to dir joined by spaces.
+func usedUnder(t *testing.T, dir, base, path string) ([]UsedFile, string) {
+	t.Helper()
+	fc := filesConfig{path}
+	got, err := ListUsedFiles(&Config{BaseDir: base, Stages: []StageConfig{{Kind: "k", Name: "s", Config: &fc}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +133,6 @@ func TestListUsedFilesLinkedFiles(t *testing.T) {
 	for _, f := range got {
 		r, _ := filepath.Rel(dir, f.Path)
 		names = append(names, filepath.ToSlash(r))
-		if f.Size != 3 {
-			t.Errorf("%s: size %d, want the linked file's 3", r, f.Size)
-		}
 	}
-	if s := strings.Join(names, " "); s != "refs/own.jsonl refs/test.jsonl" {
-		t.Errorf("got %s, want refs/own.jsonl refs/test.jsonl", s)
-	}
+	return got, strings.Join(names, " ")
 }
