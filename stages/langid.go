@@ -224,7 +224,7 @@ const (
 	cntLowConfidence // rejected below min_confidence
 	cntMissingField
 	cntCodeSwitched // rejected below code_switching.min_agreement
-	cntSentences    // sample sentences classified alone
+	cntSentences    // sample sentences (or fields) classified alone
 	cntAgreeing     // ... that agreed with their document's guess
 	nCounts
 )
@@ -439,8 +439,8 @@ func (s *LangID) Report() map[string]any {
 	}
 	if s.cfg.CodeSwitching.Enabled {
 		m["rejected_code_switched"] = s.counts[cntCodeSwitched].Load()
-		m["sentences_classified"] = s.counts[cntSentences].Load()
-		m["sentences_agreeing"] = s.counts[cntAgreeing].Load()
+		m[s.unit+"_classified"] = s.counts[cntSentences].Load() // sentences_ or fields_
+		m[s.unit+"_agreeing"] = s.counts[cntAgreeing].Load()
 	}
 	return m
 }

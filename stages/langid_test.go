@@ -131,6 +131,11 @@ func TestLangIDVerdicts(t *testing.T) {
 				if a, ok := d.Meta["lang_agreement"].(float64); !ok || a < 0 || a > 1 || (v.Reason == "" && a < c.MinAgreement) {
 					t.Errorf("lang_agreement = %v with verdict %+v", d.Meta["lang_agreement"], v)
 				}
+				// stats.json counts the same unit as the metadata: sentences or fields.
+				r := s.Report()
+				if r[s.unit+"_classified"] != d.Meta[s.unitKey] || r[s.unit+"_agreeing"] == nil {
+					t.Errorf("report %v, want %s_classified = %v and %s_agreeing", r, s.unit, d.Meta[s.unitKey], s.unit)
+				}
 			} else if _, ok := d.Meta["lang_agreement"]; ok {
 				t.Errorf("lang_agreement written with code_switching off")
 			}
