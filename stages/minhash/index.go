@@ -130,7 +130,7 @@ func (x *Index) Add(keys []uint64, newMask uint64) (uint32, error) {
 		return 0, fmt.Errorf("minhash index: %d band keys, want %d", len(keys), x.bands)
 	}
 	if x.n == maxIndexedDocs {
-		return 0, fmt.Errorf("minhash index: more than %d documents", maxIndexedDocs)
+		return 0, fmt.Errorf("minhash index: more than %d documents", uint64(maxIndexedDocs))
 	}
 	doc := x.n
 	x.buf = x.buf[:0]
