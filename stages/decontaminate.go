@@ -475,8 +475,8 @@ func (b *decontBuilder) text(text string, file int32, label string, pos pipeline
 		rs.TooShort++
 		return
 	}
-	if len(b.d.items) == math.MaxUint32 {
-		b.err = fmt.Errorf("%s: more than %d reference texts", pos, math.MaxUint32)
+	if uint64(len(b.d.items)) == math.MaxUint32 {
+		b.err = fmt.Errorf("%s: more than %d reference texts", pos, uint64(math.MaxUint32))
 		return
 	}
 	item := uint32(len(b.d.items))
