@@ -191,34 +191,6 @@ func (d *dictionary) initSubwords() error {
 	return nil
 }
 
-// appendToken appends the input rows of one token and records its hash for word n-grams,
-// following fastText's Dictionary::getLine for supervised models: a vocabulary word gives its
-// own row plus its character n-grams; an unknown word its character n-grams only (none for
-// EOS); labels, known or not, give nothing and are left out of word n-grams.
-func (d *dictionary) appendToken(ids, hashes []int32, tok string, buf []byte) ([]int32, []int32, []byte) {
-	h := hashString(tok)
-	wid := d.find(tok, h)
-	if wid >= d.nwords {
-		return ids, hashes, buf // a label
-	}
-	if wid >= 0 {
-		ids = append(ids, wid)
-		if d.maxn > 0 {
-			e := d.ents[wid]
-			ids = append(ids, d.subIDs[e.subOff:e.subEnd]...)
-		}
-	} else {
-		if strings.HasPrefix(tok, labelPrefix) {
-			return ids, hashes, buf
-		}
-		if tok != eos {
-			buf = append(append(append(buf[:0], '<'), tok...), '>')
-			ids = d.appendSubwords(ids, buf)
-		}
-	}
-	return ids, append(hashes, int32(h)), buf
-}
-
 // feats collects a text's features for prediction: rows added one by one (ids), and
 // vocabulary words whose summed rows are precomputed (words), standing for nrows rows.
 type feats struct {
@@ -233,9 +205,12 @@ func (f *feats) reset() {
 	f.ids, f.words, f.nrows, f.hashes = f.ids[:0], f.words[:0], 0, f.hashes[:0]
 }
 
-// addToken is appendToken for prediction: a vocabulary word with a precomputed vector (an
-// id below len(wordRows), which holds each such word's row count) goes to f.words as that
-// one vector instead of its rows.
+// addToken adds the input rows of one token and records its hash for word n-grams,
+// following fastText's Dictionary::getLine for supervised models: a vocabulary word gives its
+// own row plus its character n-grams; an unknown word its character n-grams only (none for
+// EOS); labels, known or not, give nothing and are left out of word n-grams. A vocabulary
+// word with a precomputed vector (an id below len(wordRows), which holds each such word's
+// row count) goes to f.words as that one vector instead of its rows.
 func (d *dictionary) addToken(f *feats, tok string, wordRows []uint32) {
 	nvec := int32(len(wordRows))
 	h := hashString(tok)

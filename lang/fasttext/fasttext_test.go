@@ -125,7 +125,7 @@ func TestFeatures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, _ := m.features(nil, nil, nil, tt.give)
+			got := allRows(m, tt.give)
 			if want := tt.want(); !slices.Equal(got, want) {
 				t.Errorf("features(%q) = %v, want %v", tt.give, got, want)
 			}
@@ -234,10 +234,18 @@ func TestWordVecsTableSize(t *testing.T) {
 	}
 }
 
+// allRows returns the input rows of text's features, every word's rows apart (as fastText
+// adds them).
+func allRows(m *Model, text string) []int32 {
+	var f feats
+	m.addFeatures(&f, text, nil)
+	return f.ids
+}
+
 // referencePredict computes every label's probability in float64, as fastText defines it
 // (before the heap and the threshold).
 func referencePredict(m *Model, text string) map[string]float32 {
-	ids, _, _ := m.features(nil, nil, nil, text)
+	ids := allRows(m, text)
 	dim := m.info.Dim
 	hidden := make([]float64, dim)
 	row := make([]float32, dim)

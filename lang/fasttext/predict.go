@@ -57,7 +57,7 @@ func (m *Model) AppendPredict(dst []Prediction, text string, k int, threshold fl
 
 // predict returns the best labels of text in s.heap, sorted best first.
 func (m *Model) predict(s *scratch, text string, k int, threshold float32) []scored {
-	m.addFeatures(&s.feats, text)
+	m.addFeatures(&s.feats, text, m.wordRows)
 	s.heap = s.heap[:0]
 	n := s.nrows + len(s.ids)
 	if n == 0 {
@@ -91,29 +91,10 @@ func (m *Model) predict(s *scratch, text string, k int, threshold float32) []sco
 	return s.heap
 }
 
-// features appends the input rows of text's tokens, then an end-of-line token, then the
-// word n-grams.
-func (m *Model) features(ids, hashes []int32, buf []byte, text string) ([]int32, []int32, []byte) {
-	d := &m.dict
-	for i := 0; i < len(text); {
-		if isSpace[text[i]] {
-			i++
-			continue
-		}
-		start := i
-		for i < len(text) && !isSpace[text[i]] {
-			i++
-		}
-		ids, hashes, buf = d.appendToken(ids, hashes, text[start:i], buf)
-	}
-	ids, hashes, buf = d.appendToken(ids, hashes, eos, buf)
-	ids = d.appendWordNgrams(ids, hashes)
-	return ids, hashes, buf
-}
-
-// addFeatures is features for prediction: the same rows, except that vocabulary words with a
-// precomputed vector (see Model.wordVecs) count as that one vector.
-func (m *Model) addFeatures(f *feats, text string) {
+// addFeatures sets f to the features of text: the input rows of its tokens, then an
+// end-of-line token, then the word n-grams; vocabulary words with a precomputed vector (the
+// first len(wordRows): m.wordRows, or nil for every row apart) count as that one vector.
+func (m *Model) addFeatures(f *feats, text string, wordRows []uint32) {
 	d := &m.dict
 	f.reset()
 	for i := 0; i < len(text); {
@@ -125,9 +106,9 @@ func (m *Model) addFeatures(f *feats, text string) {
 		for i < len(text) && !isSpace[text[i]] {
 			i++
 		}
-		d.addToken(f, text[start:i], m.wordRows)
+		d.addToken(f, text[start:i], wordRows)
 	}
-	d.addToken(f, eos, m.wordRows)
+	d.addToken(f, eos, wordRows)
 	f.ids = d.appendWordNgrams(f.ids, f.hashes)
 }
 
