@@ -79,6 +79,44 @@ func JoinPrompt(instruction, input string) string {
 	return instruction + "\n\n" + input
 }
 
+// Rewrite replaces every turn and Input by what f makes of them, for stages that change
+// text (pii, normalize): a user turn made of an instruction, a blank line and Input is
+// rewritten in its two parts, with Input rewritten once and the same way as Input itself, so
+// that Flat still splits the turn. f reports whether it changed its text; Rewrite reports
+// whether any part changed.
+func (in *Instruction) Rewrite(f func(string) (string, bool)) bool {
+	changed := false
+	input, inputDone := in.Input, in.Input == ""
+	rewriteInput := func() string {
+		if !inputDone {
+			var c bool
+			input, c = f(in.Input)
+			inputDone, changed = true, changed || c
+		}
+		return input
+	}
+	for i := range in.Messages {
+		m := &in.Messages[i]
+		if in.Input != "" && m.Role == RoleUser {
+			if m.Content == in.Input {
+				m.Content = rewriteInput()
+				continue
+			}
+			if k := len(m.Content) - len(in.Input) - 2; k >= 0 && m.Content[k:k+2] == "\n\n" && m.Content[k+2:] == in.Input {
+				head, c := f(m.Content[:k])
+				m.Content = JoinPrompt(head, rewriteInput())
+				changed = changed || c
+				continue
+			}
+		}
+		var c bool
+		m.Content, c = f(m.Content)
+		changed = changed || c
+	}
+	in.Input = rewriteInput()
+	return changed
+}
+
 // Flat returns the record as Alpaca's columns: the instruction and input of the first user
 // turn (see Instruction) and the assistant turn that answers it. Turns after the first
 // exchange, and the system turn, are only in Messages.

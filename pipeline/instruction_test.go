@@ -189,3 +189,22 @@ func TestLoadInstructionKeys(t *testing.T) {
 		t.Errorf("decoded %+v %+v", in, cfg.Output)
 	}
 }
+
+func TestInstructionRewrite(t *testing.T) {
+	upper := func(s string) (string, bool) { u := strings.ToUpper(s); return u, u != s }
+	in := &Instruction{Input: "the input", Messages: []Message{
+		{Role: RoleSystem, Content: "sys"},
+		{Role: RoleUser, Content: "do it\n\nthe input"},
+		{Role: RoleAssistant, Content: "done"},
+	}}
+	calls := 0
+	changed := in.Rewrite(func(s string) (string, bool) { calls++; return upper(s) })
+	instr, input, output := in.Flat()
+	if !changed || calls != 4 || instr != "DO IT" || input != "THE INPUT" || output != "DONE" || in.Messages[0].Content != "SYS" {
+		t.Errorf("changed %v, %d calls, Flat %q %q %q, system %q", changed, calls, instr, input, output, in.Messages[0].Content)
+	}
+	same := &Instruction{Messages: []Message{{Role: RoleUser, Content: "A"}, {Role: RoleAssistant, Content: "B"}}}
+	if same.Rewrite(upper) {
+		t.Error("unchanged record reported changed")
+	}
+}

@@ -207,23 +207,7 @@ func (s *Normalize) Process(_ context.Context, d *pipeline.Document) (pipeline.V
 		d.Text, changed = s.normalize(d.Text, &n)
 	} else {
 		view, isView := matchView(in, d.Text)
-		input, c := s.normalize(in.Input, nil)
-		changed = c
-		for i := range in.Messages {
-			m := &in.Messages[i]
-			if in.Input != "" && m.Role == pipeline.RoleUser && m.Content != in.Input && hasInputSuffix(m.Content, in.Input) {
-				head, hc := s.normalize(m.Content[:len(m.Content)-len(in.Input)-2], &n)
-				_, ic := s.normalize(in.Input, &n)
-				if hc || ic {
-					m.Content, changed = pipeline.JoinPrompt(head, input), true
-				}
-				continue
-			}
-			var c bool
-			m.Content, c = s.normalize(m.Content, &n)
-			changed = changed || c
-		}
-		in.Input = input
+		changed = in.Rewrite(func(t string) (string, bool) { return s.normalize(t, &n) })
 		switch {
 		case !isView:
 			d.Text, _ = s.normalize(d.Text, nil)
@@ -246,13 +230,6 @@ func (s *Normalize) Process(_ context.Context, d *pipeline.Document) (pipeline.V
 		}
 	}
 	return pipeline.Keep, nil
-}
-
-// hasInputSuffix reports whether content is an instruction, a blank line and input (see
-// pipeline.Instruction), without building "\n\n"+input.
-func hasInputSuffix(content, input string) bool {
-	k := len(content) - len(input) - 2
-	return k >= 0 && content[k:k+2] == "\n\n" && content[k+2:] == input
 }
 
 // matchView returns the view of in that text is (see pipeline.Instruction.View), if any.

@@ -139,26 +139,11 @@ func (p *PII) Process(_ context.Context, d *pipeline.Document) (pipeline.Verdict
 	d.Text = text
 	if in != nil {
 		n = 0
-		input, _ := p.redact(in.Input, sc, false)
-		for i := range in.Messages {
-			m := &in.Messages[i]
-			var c int
-			switch {
-			case in.Input == "" || m.Role != pipeline.RoleUser:
-				m.Content, c = p.redact(m.Content, sc, true)
-			case m.Content == in.Input:
-				m.Content, c = p.redact(m.Content, sc, true)
-			case strings.HasSuffix(m.Content, "\n\n"+in.Input):
-				// Instruction and Input, redacted apart so that Flat still splits them.
-				head, h := p.redact(m.Content[:len(m.Content)-len(in.Input)-2], sc, true)
-				_, c = p.redact(in.Input, sc, true)
-				m.Content, c = head+"\n\n"+input, h+c
-			default:
-				m.Content, c = p.redact(m.Content, sc, true)
-			}
-			n += c
-		}
-		in.Input = input
+		in.Rewrite(func(s string) (string, bool) {
+			r, k := p.redact(s, sc, true)
+			n += k
+			return r, k > 0
+		})
 	}
 	if n > 0 {
 		p.docs.Add(1)
