@@ -253,17 +253,15 @@ func addFigures(a, b any) any {
 		}
 		return out
 	}
-	if ai, aok := integerOf(a); aok {
-		if bi, bok := integerOf(b); bok {
-			return ai + bi
-		}
+	af, aok := numberOf(a)
+	bf, bok := numberOf(b)
+	if !aok || !bok {
+		return a
 	}
-	af, aok := floatOf(a)
-	bf, bok := floatOf(b)
-	if aok && bok {
-		return af + bf
+	if whole(af) && whole(bf) {
+		return int64(af) + int64(bf)
 	}
-	return a
+	return af + bf
 }
 
 // zeroLike returns the empty value a report value adds onto.
@@ -272,31 +270,15 @@ func zeroLike(v any) any {
 	case map[string]any:
 		return map[string]any{}
 	}
-	if _, ok := floatOf(v); ok {
+	if _, ok := numberOf(v); ok {
 		return int64(0)
 	}
 	return v
 }
 
-// integerOf returns v as an int64 when it is an integer (including a whole float64, as
-// numbers read back from JSON are).
-func integerOf(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int64(x), true
-		}
-	}
-	return 0, false
-}
-
-func floatOf(v any) (float64, bool) {
+// numberOf returns v as a float64 when it is a number (numbers read back from JSON are
+// float64; counters in memory are integers).
+func numberOf(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int:
 		return float64(x), true
@@ -311,3 +293,6 @@ func floatOf(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// whole reports whether f is an integer that a float64 holds exactly.
+func whole(f float64) bool { return f == math.Trunc(f) && math.Abs(f) < 1<<53 }
