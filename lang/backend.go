@@ -83,7 +83,7 @@ type Identifier struct {
 	minConf     float64
 	minConfBy   map[string]float64
 	sentences   bool
-	opts        IdentifierOptions // as given, for WithSentences
+	opts        IdentifierOptions // as given, for EvaluateCodeSwitching
 	pool        sync.Pool         // *[]Prediction
 }
 
@@ -165,14 +165,6 @@ func NewIdentifier(b Backend, opts IdentifierOptions) *Identifier {
 	}
 	id.pool.New = func() any { p := make([]Prediction, 0, 16); return &p }
 	return id
-}
-
-// WithSentences returns an identifier like id that also computes the code-switching signal
-// (IdentifierOptions.Sentences).
-func (id *Identifier) WithSentences() *Identifier {
-	o := id.opts
-	o.Sentences = true
-	return NewIdentifier(id.backend, o)
 }
 
 // Backend returns the wrapped backend.

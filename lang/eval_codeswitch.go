@@ -34,7 +34,7 @@ type AgreementPoint struct {
 }
 
 // EvaluateCodeSwitching builds n documents of each kind from examples (seeded) and labels
-// them with id.WithSentences() over the whole document text.
+// them with id's settings plus the code-switching signal, over the whole document text.
 func EvaluateCodeSwitching(ctx context.Context, id *Identifier, examples []Example, n, workers int, seed int64) (*CodeSwitchEval, error) {
 	supported := map[string]bool{}
 	for _, l := range id.Backend().Labels() {
